@@ -1,0 +1,21 @@
+//! The Candid Health dialect: `/api/...`, snake_case JSON, OAuth bearer tokens, errors as
+//! `{"errorName", "content"}` exactly as the `candidhealth` SDK dispatches them.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+/// Routes reachable without a token.
+pub fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(auth::get_token))
+}
+
+/// Routes that need `Authorization: Bearer`; the caller adds the auth layer.
+pub fn protected_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+}

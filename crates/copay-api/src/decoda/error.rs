@@ -1,0 +1,118 @@
+//! Decoda's (FastAPI's) error bodies.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use copay_service::{AuthError, ServiceError};
+
+use crate::wire::{FieldError, PathSegment};
+
+/// Where a validation error sits, FastAPI-style: `body`, `query`, `path` or `header`.
+#[derive(Debug, Clone, Copy)]
+pub enum Location {
+    Body,
+    Query,
+    Path,
+    Header,
+}
+
+impl Location {
+    fn as_str(self) -> &'static str {
+        match self {
+            Location::Body => "body",
+            Location::Query => "query",
+            Location::Path => "path",
+            Location::Header => "header",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum DecodaError {
+    /// 422 `{"detail": [{"loc", "msg", "type"}]}`
+    Validation(Location, Vec<FieldError>),
+    /// Any other failure: `{"detail": "<message>"}`.
+    Status(StatusCode, String),
+}
+
+impl DecodaError {
+    pub fn not_found(what: &str) -> DecodaError {
+        DecodaError::Status(StatusCode::NOT_FOUND, format!("{what} not found"))
+    }
+
+    pub fn into_response_inner(self) -> Response {
+        match self {
+            DecodaError::Validation(location, errors) => {
+                let detail: Vec<Value> = errors
+                    .iter()
+                    .map(|error| {
+                        let mut loc = vec![Value::from(location.as_str())];
+                        loc.extend(error.path.iter().map(|segment| match segment {
+                            PathSegment::Key(key) => Value::from(key.as_str()),
+                            PathSegment::Index(index) => Value::from(*index),
+                        }));
+                        json!({ "loc": loc, "msg": error.message, "type": error.kind })
+                    })
+                    .collect();
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Json(json!({ "detail": detail })),
+                )
+                    .into_response()
+            }
+            DecodaError::Status(status, message) => {
+                (status, Json(json!({ "detail": message }))).into_response()
+            }
+        }
+    }
+}
+
+impl IntoResponse for DecodaError {
+    fn into_response(self) -> Response {
+        self.into_response_inner()
+    }
+}
+
+impl From<AuthError> for DecodaError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Missing => DecodaError::Status(
+                StatusCode::UNAUTHORIZED,
+                "the API-KEY and TENANT headers are required".into(),
+            ),
+            AuthError::Invalid | AuthError::Expired => {
+                DecodaError::Status(StatusCode::UNAUTHORIZED, "invalid API key".into())
+            }
+            AuthError::WrongTenant => DecodaError::Status(
+                StatusCode::FORBIDDEN,
+                "this API key may not act for that tenant".into(),
+            ),
+            AuthError::Store(error) => {
+                tracing::error!(%error, "store failure during authentication");
+                DecodaError::Status(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
+            }
+        }
+    }
+}
+
+impl From<ServiceError> for DecodaError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Invalid { field, message } => DecodaError::Validation(
+                Location::Body,
+                vec![FieldError::at(&[field.as_str()], message, "value_error")],
+            ),
+            ServiceError::NotFound { entity, .. } => DecodaError::not_found(entity),
+            ServiceError::Conflict(message) => DecodaError::Status(StatusCode::CONFLICT, message),
+            ServiceError::Unprocessable(message) => {
+                DecodaError::Status(StatusCode::BAD_REQUEST, message)
+            }
+            ServiceError::Store(error) => {
+                tracing::error!(%error, "store failure");
+                DecodaError::Status(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
+            }
+        }
+    }
+}

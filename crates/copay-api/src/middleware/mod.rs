@@ -1,0 +1,6 @@
+//! Cross-cutting HTTP layers.
+
+pub mod envelope;
+pub mod idempotency;
+pub mod metrics;
+pub mod trace;

@@ -1,0 +1,212 @@
+//! Turning request bytes into typed values with the failing field's path, shared by both
+//! dialects (each renders the path its own way).
+
+use serde::de::DeserializeOwned;
+
+/// One step of a path into a JSON document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathSegment {
+    Key(String),
+    Index(usize),
+}
+
+/// Why a body could not become the expected type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub path: Vec<PathSegment>,
+    /// Human-readable, without serde's "at line N column M" suffix.
+    pub message: String,
+    /// A pydantic-style error type: `missing`, `enum`, `type_error`, `json_invalid`, ...
+    pub kind: &'static str,
+}
+
+impl FieldError {
+    pub fn at(path: &[&str], message: impl Into<String>, kind: &'static str) -> FieldError {
+        FieldError {
+            path: path
+                .iter()
+                .map(|key| PathSegment::Key((*key).to_string()))
+                .collect(),
+            message: message.into(),
+            kind,
+        }
+    }
+
+    /// `data.service_lines[0].quantity`
+    pub fn dotted_path(&self) -> String {
+        let mut out = String::new();
+        for segment in &self.path {
+            match segment {
+                PathSegment::Key(key) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(key);
+                }
+                PathSegment::Index(index) => {
+                    out.push_str(&format!("[{index}]"));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Parses JSON into `T`, reporting the path of the first failing field. An empty body is
+/// read as `{}` when `empty_is_object` (the Candid SDK sends no body for an empty PATCH).
+pub fn parse_json<T: DeserializeOwned>(
+    bytes: &[u8],
+    empty_is_object: bool,
+) -> Result<T, FieldError> {
+    let bytes: &[u8] = if empty_is_object && bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(into_field_error)?;
+    deserializer.end().map_err(|error| FieldError {
+        path: Vec::new(),
+        message: strip_position(&error.to_string()),
+        kind: "json_invalid",
+    })?;
+    Ok(value)
+}
+
+fn into_field_error(error: serde_path_to_error::Error<serde_json::Error>) -> FieldError {
+    let mut path: Vec<PathSegment> = error
+        .path()
+        .iter()
+        .filter_map(|segment| match segment {
+            serde_path_to_error::Segment::Map { key } => Some(PathSegment::Key(key.clone())),
+            serde_path_to_error::Segment::Seq { index } => Some(PathSegment::Index(*index)),
+            serde_path_to_error::Segment::Enum { variant } => {
+                Some(PathSegment::Key(variant.clone()))
+            }
+            serde_path_to_error::Segment::Unknown => None,
+        })
+        .collect();
+    let inner = error.into_inner();
+    let message = strip_position(&inner.to_string());
+    let kind = if inner.is_syntax() || inner.is_eof() {
+        "json_invalid"
+    } else if let Some(field) = missing_field(&message) {
+        path.push(PathSegment::Key(field));
+        return FieldError {
+            path,
+            message: "Field required".into(),
+            kind: "missing",
+        };
+    } else if message.starts_with("unknown variant") {
+        "enum"
+    } else if message.starts_with("invalid type") {
+        "type_error"
+    } else {
+        "value_error"
+    };
+    FieldError {
+        path,
+        message,
+        kind,
+    }
+}
+
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_string())
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Line {
+        quantity: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        lines: Vec<Line>,
+        #[serde(default)]
+        kind: Option<Kind>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Kind {
+        Billable,
+    }
+
+    #[test]
+    fn reports_the_path_of_a_wrong_type() {
+        let error = parse_json::<Body>(
+            br#"{"name":"a","lines":[{"quantity":"1"},{"quantity":2}]}"#,
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(error.dotted_path(), "lines[1].quantity");
+        assert_eq!(error.kind, "type_error");
+        assert!(!error.message.contains("line 1"), "{}", error.message);
+    }
+
+    #[test]
+    fn reports_a_missing_field_at_its_own_path() {
+        let error = parse_json::<Body>(br#"{"lines":[]}"#, false).unwrap_err();
+        assert_eq!(error.dotted_path(), "name");
+        assert_eq!(error.kind, "missing");
+    }
+
+    #[test]
+    fn reports_unknown_enum_values() {
+        let error =
+            parse_json::<Body>(br#"{"name":"a","lines":[],"kind":"nope"}"#, false).unwrap_err();
+        assert_eq!(error.dotted_path(), "kind");
+        assert_eq!(error.kind, "enum");
+    }
+
+    #[test]
+    fn malformed_json_and_trailing_garbage_are_invalid() {
+        assert_eq!(
+            parse_json::<Body>(b"{", false).unwrap_err().kind,
+            "json_invalid"
+        );
+        assert_eq!(
+            parse_json::<Body>(br#"{"name":"a","lines":[]} x"#, false)
+                .unwrap_err()
+                .kind,
+            "json_invalid"
+        );
+    }
+
+    #[test]
+    fn empty_body_is_an_empty_object_only_when_allowed() {
+        #[derive(Debug, Deserialize)]
+        struct Patch {
+            #[allow(dead_code)]
+            note: Option<String>,
+        }
+        assert!(parse_json::<Patch>(b"", true).is_ok());
+        assert_eq!(
+            parse_json::<Patch>(b"", false).unwrap_err().kind,
+            "json_invalid"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let deep = "[".repeat(100_000);
+        assert!(parse_json::<serde_json::Value>(deep.as_bytes(), false).is_err());
+    }
+}

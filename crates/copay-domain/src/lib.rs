@@ -1,0 +1,9 @@
+//! copay's domain layer: the arithmetic and the rules, with no I/O and no async.
+//!
+//! Everything that decides whether money may move lives here so it can be tested
+//! exhaustively without a database or a server.
+
+pub mod ledger;
+pub mod money;
+
+pub use money::{Cents, MoneyError};

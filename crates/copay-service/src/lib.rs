@@ -1,0 +1,14 @@
+//! copay's service layer: one function per use case, each in one database transaction.
+//!
+//! Dialect modules call in with plain Rust values and get plain Rust values back; no
+//! vendor wire shape crosses this boundary.
+
+pub mod auth;
+pub mod error;
+pub mod idempotency;
+pub mod secrets;
+pub mod tenants;
+pub mod verify;
+
+pub use auth::{AuthError, Authenticator, IssuedToken, TenantCtx};
+pub use error::ServiceError;

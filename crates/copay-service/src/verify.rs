@@ -1,0 +1,46 @@
+//! `copay verify`: recompute every balance from the transfers and check the invariants.
+
+use copay_domain::ledger;
+use copay_store::{Store, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct VerifyReport {
+    pub accounts: usize,
+    pub transfers: i64,
+    /// One line per broken invariant, naming the offending row.
+    pub violations: Vec<String>,
+}
+
+impl VerifyReport {
+    pub fn is_ok(&self) -> bool {
+        self.violations.is_empty()
+    }
+}
+
+pub async fn verify(store: &Store) -> Result<VerifyReport, StoreError> {
+    let accounts = store.all_accounts().await?;
+    let recomputed = store.recomputed_balances().await?;
+    let mut violations: Vec<String> = ledger::check_accounts(&accounts, &recomputed)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let known: std::collections::HashSet<_> = accounts.iter().map(|a| a.id).collect();
+    violations.extend(
+        recomputed
+            .keys()
+            .filter(|id| !known.contains(id))
+            .map(|id| format!("transfers reference missing account {id}")),
+    );
+    violations.extend(
+        store
+            .transfer_faults()
+            .await?
+            .into_iter()
+            .map(|fault| format!("transfer {}: {}", fault.transfer_id, fault.reason)),
+    );
+    Ok(VerifyReport {
+        accounts: accounts.len(),
+        transfers: store.transfer_count().await?,
+        violations,
+    })
+}

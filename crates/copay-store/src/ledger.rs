@@ -1,0 +1,259 @@
+//! Ledger persistence: accounts with their running balances, operations and transfers.
+//!
+//! [`post_operation`] is the only way money moves: it locks the touched accounts in id
+//! order (PostgreSQL `FOR UPDATE`; SQLite already holds the write lock from
+//! `BEGIN IMMEDIATE`), lets the domain apply the transfers, and writes the new balances
+//! and the transfers in the caller's transaction.
+
+use std::collections::HashMap;
+
+use copay_domain::Cents;
+use copay_domain::ledger::{self, Account, AccountId, AccountKind, LedgerError, Transfer};
+use futures::TryStreamExt;
+use uuid::Uuid;
+
+use crate::{Store, StoreError, StoreResult, Tx, on_db, on_tx};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for PostError {
+    fn from(error: sqlx::Error) -> Self {
+        PostError::Store(StoreError::Database(error))
+    }
+}
+
+/// Returns the id of the account (`kind`, `owner_id`, `qualifier`) of a tenant, opening
+/// it with a zero balance the first time.
+pub async fn ensure_account(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    kind: AccountKind,
+    owner_id: Uuid,
+    qualifier: &str,
+) -> StoreResult<AccountId> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO ledger_accounts (id, tenant_id, kind, owner_id, qualifier, balance, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 0, $6) \
+         ON CONFLICT (tenant_id, kind, owner_id, qualifier) DO NOTHING")
+        .bind(Uuid::now_v7())
+        .bind(tenant_id)
+        .bind(kind.as_str())
+        .bind(owner_id)
+        .bind(qualifier)
+        .bind(crate::now())
+        .execute(&mut *conn)
+        .await.map(|done| done.rows_affected()))?;
+    let id: Uuid = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT id FROM ledger_accounts WHERE tenant_id = $1 AND kind = $2 AND owner_id = $3 AND qualifier = $4")
+        .bind(tenant_id)
+        .bind(kind.as_str())
+        .bind(owner_id)
+        .bind(qualifier)
+        .fetch_one(conn)
+        .await)?;
+    Ok(id)
+}
+
+fn to_account((id, kind, balance): (Uuid, String, i64)) -> StoreResult<Account> {
+    let kind = AccountKind::parse(&kind)
+        .ok_or_else(|| StoreError::Corrupt(format!("account {id} has unknown kind {kind:?}")))?;
+    Ok(Account {
+        id,
+        kind,
+        balance: Cents::new(balance),
+    })
+}
+
+/// Reads and locks the given accounts of a tenant, in id order so that concurrent
+/// operations touching the same accounts cannot deadlock.
+pub async fn lock_accounts(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    ids: &[AccountId],
+) -> StoreResult<HashMap<AccountId, Account>> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    let rows: Vec<(Uuid, String, i64)> = match tx {
+        Tx::Postgres(tx) => {
+            sqlx::query_as(
+                "SELECT id, kind, balance FROM ledger_accounts \
+                 WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE",
+            )
+            .bind(tenant_id)
+            .bind(&ids)
+            .fetch_all(&mut **tx)
+            .await?
+        }
+        Tx::Sqlite(tx) => {
+            let mut rows = Vec::with_capacity(ids.len());
+            for id in &ids {
+                let row: Option<(Uuid, String, i64)> = sqlx::query_as(
+                    "SELECT id, kind, balance FROM ledger_accounts WHERE tenant_id = $1 AND id = $2",
+                )
+                .bind(tenant_id)
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?;
+                rows.extend(row);
+            }
+            rows
+        }
+    };
+    rows.into_iter()
+        .map(|row| to_account(row).map(|account| (account.id, account)))
+        .collect()
+}
+
+/// Records one business operation's transfers and updates the balances they touch.
+/// Fails without writing anything if the domain refuses the operation (say, credit
+/// would go below zero). Returns the operation id.
+pub async fn post_operation(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    operation_kind: &str,
+    transfers: &[Transfer],
+) -> Result<Uuid, PostError> {
+    let touched: Vec<AccountId> = transfers
+        .iter()
+        .flat_map(|transfer| [transfer.debit, transfer.credit])
+        .collect();
+    let mut accounts = lock_accounts(tx, tenant_id, &touched).await?;
+    let before: HashMap<AccountId, Cents> = accounts
+        .iter()
+        .map(|(id, account)| (*id, account.balance))
+        .collect();
+    ledger::apply(&mut accounts, transfers)?;
+
+    let now = crate::now();
+    let operation_id = Uuid::now_v7();
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO ledger_operations (id, tenant_id, kind, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(operation_id)
+        .bind(tenant_id)
+        .bind(operation_kind)
+        .bind(now)
+        .execute(conn)
+        .await.map(|done| done.rows_affected()))?;
+    for transfer in transfers {
+        on_tx!(tx, conn => sqlx::query(
+            "INSERT INTO ledger_transfers (id, tenant_id, operation_id, debit_account_id, credit_account_id, amount, kind, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(Uuid::now_v7())
+            .bind(tenant_id)
+            .bind(operation_id)
+            .bind(transfer.debit)
+            .bind(transfer.credit)
+            .bind(transfer.amount.get())
+            .bind(transfer.kind.as_str())
+            .bind(now)
+            .execute(conn)
+            .await.map(|done| done.rows_affected()))?;
+    }
+    let mut changed: Vec<&Account> = accounts
+        .values()
+        .filter(|account| before.get(&account.id) != Some(&account.balance))
+        .collect();
+    changed.sort_by_key(|account| account.id);
+    for account in changed {
+        on_tx!(tx, conn => sqlx::query("UPDATE ledger_accounts SET balance = $1 WHERE id = $2 AND tenant_id = $3")
+            .bind(account.balance.get())
+            .bind(account.id)
+            .bind(tenant_id)
+            .execute(conn)
+            .await.map(|done| done.rows_affected()))?;
+    }
+    Ok(operation_id)
+}
+
+/// The balance of one account as stored (debit-positive), if the tenant has it.
+pub async fn account_balance(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    id: AccountId,
+) -> StoreResult<Option<Account>> {
+    let row: Option<(Uuid, String, i64)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT id, kind, balance FROM ledger_accounts WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(conn)
+        .await)?;
+    row.map(to_account).transpose()
+}
+
+/// A transfer whose stored rows break a rule the schema cannot express.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferFault {
+    pub transfer_id: Uuid,
+    pub reason: &'static str,
+}
+
+impl Store {
+    /// Every account with its stored balance, streamed so memory stays per-row.
+    pub async fn all_accounts(&self) -> StoreResult<Vec<Account>> {
+        const SQL: &str = "SELECT id, kind, balance FROM ledger_accounts ORDER BY id";
+        let mut accounts = Vec::new();
+        on_db!(self, pool => {
+            let mut rows = sqlx::query_as::<_, (Uuid, String, i64)>(SQL).fetch(pool);
+            while let Some(row) = rows.try_next().await? {
+                accounts.push(to_account(row)?);
+            }
+        });
+        Ok(accounts)
+    }
+
+    /// Debit-positive sum of every account's transfers, computed by the database.
+    pub async fn recomputed_balances(&self) -> StoreResult<HashMap<AccountId, Cents>> {
+        const SQL: &str = "SELECT account_id, CAST(SUM(delta) AS BIGINT) FROM ( \
+               SELECT debit_account_id AS account_id, amount AS delta FROM ledger_transfers \
+               UNION ALL SELECT credit_account_id AS account_id, -amount AS delta FROM ledger_transfers \
+             ) deltas GROUP BY account_id";
+        let mut sums = HashMap::new();
+        on_db!(self, pool => {
+            let mut rows = sqlx::query_as::<_, (Uuid, i64)>(SQL).fetch(pool);
+            while let Some((id, sum)) = rows.try_next().await? {
+                sums.insert(id, Cents::new(sum));
+            }
+        });
+        Ok(sums)
+    }
+
+    /// Transfers that cross tenants or break the amount rules.
+    pub async fn transfer_faults(&self) -> StoreResult<Vec<TransferFault>> {
+        const SQL: &str = "SELECT t.id, \
+               CASE WHEN t.amount <= 0 THEN 'amount is not positive' \
+                    WHEN t.debit_account_id = t.credit_account_id THEN 'debits and credits one account' \
+                    ELSE 'an account belongs to another tenant' END \
+             FROM ledger_transfers t \
+             JOIN ledger_accounts d ON d.id = t.debit_account_id \
+             JOIN ledger_accounts c ON c.id = t.credit_account_id \
+             WHERE t.amount <= 0 OR t.debit_account_id = t.credit_account_id \
+                OR d.tenant_id <> t.tenant_id OR c.tenant_id <> t.tenant_id";
+        let rows: Vec<(Uuid, String)> =
+            on_db!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(transfer_id, reason)| TransferFault {
+                transfer_id,
+                reason: match reason.as_str() {
+                    "amount is not positive" => "amount is not positive",
+                    "debits and credits one account" => "debits and credits one account",
+                    _ => "an account belongs to another tenant",
+                },
+            })
+            .collect())
+    }
+
+    pub async fn transfer_count(&self) -> StoreResult<i64> {
+        let count: i64 = on_db!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM ledger_transfers")
+            .fetch_one(pool)
+            .await)?;
+        Ok(count)
+    }
+}

@@ -1,0 +1,148 @@
+//! The `copay` binary's library half: configuration and server start-up, shared by the
+//! CLI and by the integration tests (which start the real server on a random port).
+
+pub mod cli;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use copay_api::{ApiConfig, AppState};
+use copay_service::Authenticator;
+use copay_store::{ConnectOptions, Store};
+
+/// Everything `copay serve` needs.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub token_ttl: Duration,
+    pub api: ApiConfig,
+    pub max_connections: u32,
+}
+
+impl ServerConfig {
+    pub fn new(listen: SocketAddr, database_url: impl Into<String>) -> Self {
+        ServerConfig {
+            listen,
+            database_url: database_url.into(),
+            token_ttl: Duration::from_secs(5 * 60 * 60),
+            api: ApiConfig::default(),
+            max_connections: 16,
+        }
+    }
+}
+
+/// Opens the database and applies the migrations.
+pub async fn open_store(database_url: &str, max_connections: u32) -> anyhow::Result<Store> {
+    let options = ConnectOptions {
+        max_connections,
+        ..ConnectOptions::default()
+    };
+    let store = Store::connect(database_url, &options)
+        .await
+        .with_context(|| format!("cannot open database {}", redact(database_url)))?;
+    store.migrate().await.context("cannot apply migrations")?;
+    Ok(store)
+}
+
+/// The URL without its password, fit for a log line or an error message.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A server running in the background.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub store: Store,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, drains in-flight requests and waits for the server to finish.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.task.await.context("server task panicked")??;
+        self.store.close().await;
+        Ok(())
+    }
+}
+
+/// Binds, migrates and starts serving; returns once the socket is listening.
+pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
+    let store = open_store(&config.database_url, config.max_connections).await?;
+    let auth = Authenticator::new(store.clone(), config.token_ttl)
+        .await
+        .context("cannot load the token signing key")?;
+    let state = AppState {
+        store: store.clone(),
+        auth: Arc::new(auth),
+        config: Arc::new(config.api.clone()),
+    };
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let (shutdown, mut stop) = watch::channel(false);
+    let app = copay_api::router(state);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+    spawn_housekeeping(store.clone(), shutdown.subscribe());
+    Ok(RunningServer {
+        addr,
+        store,
+        shutdown,
+        task,
+    })
+}
+
+/// Periodic clean-up: forget idempotency keys past their retention.
+fn spawn_housekeeping(store: Store, mut stop: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(15 * 60));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    match copay_service::idempotency::purge_expired(&store).await {
+                        Ok(0) => {}
+                        Ok(purged) => tracing::info!(purged, "expired idempotency keys removed"),
+                        Err(error) => tracing::warn!(%error, "idempotency purge failed"),
+                    }
+                }
+                _ = stop.changed() => break,
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redacts_passwords_from_database_urls() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/copay"),
+            "postgres://app:***@db:5432/copay"
+        );
+        assert_eq!(redact("sqlite://copay.db"), "sqlite://copay.db");
+    }
+}

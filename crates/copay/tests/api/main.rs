@@ -1,0 +1,9 @@
+//! Integration tests: the real server on 127.0.0.1:0 against a fresh SQLite file and a
+//! fresh PostgreSQL database per test. Every scenario runs on both backends: see
+//! [`both_backends!`]. `TEST_LOG=1` shows the server's logs.
+
+mod harness;
+
+mod cli;
+mod foundation;
+mod ledger;
