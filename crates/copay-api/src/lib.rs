@@ -6,6 +6,8 @@
 //! health, metrics and documentation.
 
 pub mod candid;
+pub mod copay_ns;
+pub mod credentials;
 pub mod decoda;
 pub mod dialect;
 pub mod middleware;

@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::middleware::{envelope, idempotency, metrics, trace};
-use crate::{AppState, candid, decoda, ops};
+use crate::{AppState, candid, copay_ns, decoda, ops};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -56,43 +56,31 @@ impl Modify for SecuritySchemes {
 }
 
 fn documented_routes(state: &AppState) -> OpenApiRouter<AppState> {
-    let candid_protected = protect(
-        candid::protected_routes(),
-        state,
-        candid::auth::require_bearer,
-    );
-    let decoda_protected = protect(
-        decoda::protected_routes(),
-        state,
-        decoda::auth::require_api_key,
-    );
+    // Auth (outer) puts the tenant on the request; idempotency (inner) keys on it.
+    let candid_protected = candid::protected_routes()
+        .route_layer(from_fn_with_state(state.clone(), idempotency::idempotency))
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            candid::auth::require_bearer,
+        ));
+    let decoda_protected = decoda::protected_routes()
+        .route_layer(from_fn_with_state(state.clone(), idempotency::idempotency))
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            decoda::auth::require_api_key,
+        ));
+    let copay_protected = copay_ns::routes()
+        .route_layer(from_fn_with_state(state.clone(), idempotency::idempotency))
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            copay_ns::require_any_credential,
+        ));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops::routes())
         .merge(candid::public_routes())
         .merge(candid_protected)
         .merge(decoda_protected)
-}
-
-/// Puts a dialect's auth layer (outer) and the idempotency layer (inner, it needs the
-/// tenant) on every route of `routes`.
-fn protect<F, T>(routes: OpenApiRouter<AppState>, state: &AppState, auth: F) -> OpenApiRouter<AppState>
-where
-    F: Clone + Send + Sync + 'static,
-    axum::middleware::FromFnLayer<F, AppState, T>: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
-    <axum::middleware::FromFnLayer<F, AppState, T> as tower::Layer<axum::routing::Route>>::Service:
-        tower::Service<axum::extract::Request, Error = std::convert::Infallible> + Clone + Send + Sync + 'static,
-    <<axum::middleware::FromFnLayer<F, AppState, T> as tower::Layer<axum::routing::Route>>::Service as tower::Service<axum::extract::Request>>::Response:
-        axum::response::IntoResponse + 'static,
-    <<axum::middleware::FromFnLayer<F, AppState, T> as tower::Layer<axum::routing::Route>>::Service as tower::Service<axum::extract::Request>>::Future:
-        Send + 'static,
-{
-    // axum refuses a route layer on a router without routes.
-    if routes.clone().split_for_parts().1.paths.paths.is_empty() {
-        return routes;
-    }
-    routes
-        .route_layer(from_fn_with_state(state.clone(), idempotency::idempotency))
-        .route_layer(from_fn_with_state(state.clone(), auth))
+        .merge(copay_protected)
 }
 
 /// copay's OpenAPI document (served at `/openapi.json`).

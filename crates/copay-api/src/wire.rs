@@ -1,6 +1,7 @@
 //! Turning request bytes into typed values with the failing field's path, shared by both
 //! dialects (each renders the path its own way).
 
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 /// One step of a path into a JSON document.
@@ -71,6 +72,29 @@ pub fn parse_json<T: DeserializeOwned>(
         kind: "json_invalid",
     })?;
     Ok(value)
+}
+
+/// Checks that an already-parsed JSON value has the shape of `T`, reporting paths under
+/// `prefix` (for a nested document validated on its own, such as Candid's `data`).
+pub fn check_value<T: DeserializeOwned>(
+    value: &serde_json::Value,
+    prefix: &str,
+) -> Result<T, FieldError> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let mut error = into_field_error(error);
+        error.path.insert(0, PathSegment::Key(prefix.to_string()));
+        error
+    })
+}
+
+/// For `Option<Option<T>>` fields: absent → `None` (with `#[serde(default)]`), `null` →
+/// `Some(None)`, a value → `Some(Some(v))`. PATCH bodies need the difference.
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 fn into_field_error(error: serde_path_to_error::Error<serde_json::Error>) -> FieldError {

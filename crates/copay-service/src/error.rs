@@ -9,6 +9,12 @@ pub enum ServiceError {
     /// The referenced entity does not exist in this tenant.
     #[error("{entity} {id} not found")]
     NotFound { entity: &'static str, id: String },
+    /// A client-chosen external id is already used by another record of this tenant.
+    #[error("{entity} with external id {external_id:?} already exists")]
+    DuplicateExternalId {
+        entity: &'static str,
+        external_id: String,
+    },
     /// A unique key is already taken.
     #[error("{0}")]
     Conflict(String),

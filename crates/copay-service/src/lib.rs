@@ -4,6 +4,7 @@
 //! vendor wire shape crosses this boundary.
 
 pub mod auth;
+pub mod charge_captures;
 pub mod error;
 pub mod idempotency;
 pub mod secrets;

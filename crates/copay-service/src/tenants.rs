@@ -81,6 +81,16 @@ pub async fn create_tenant(
     })
 }
 
+pub async fn get_tenant(store: &Store, tenant_id: Uuid) -> Result<TenantRow, ServiceError> {
+    store
+        .tenant_by_id(tenant_id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound {
+            entity: "tenant",
+            id: tenant_id.to_string(),
+        })
+}
+
 pub async fn list_tenants(store: &Store) -> Result<Vec<TenantRow>, ServiceError> {
     Ok(store.list_tenants().await?)
 }

@@ -5,6 +5,7 @@
 //! the [`on_db!`] and [`on_tx!`] macros run one body against whichever pool or
 //! transaction is live, so each query is type-checked against both drivers.
 
+pub mod charge_captures;
 pub mod idempotency;
 pub mod keys;
 pub mod ledger;
@@ -16,6 +17,9 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+/// JSON columns (JSONB on PostgreSQL, text on SQLite).
+pub use sqlx::types::Json;
 
 /// Runs `$body` with `$conn` bound to the live pool (`&SqlitePool` or `&PgPool`).
 #[macro_export]

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::error::CandidError;
 use super::extract::read_body;
 use crate::AppState;
+use crate::credentials::bearer_token;
 use crate::wire::{FieldError, parse_json};
 
 /// Client credentials, as JSON or as a form.
@@ -85,18 +86,11 @@ pub async fn require_bearer(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| {
-            let (scheme, token) = value.trim().split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        });
+    let token = bearer_token(request.headers());
     let Some(token) = token else {
         return CandidError::Unauthorized("missing bearer token".into()).into_response();
     };
-    match state.auth.verify_bearer(token) {
+    match state.auth.verify_bearer(&token) {
         Ok(tenant) => {
             request.extensions_mut().insert(tenant);
             next.run(request).await

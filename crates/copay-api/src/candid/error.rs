@@ -158,6 +158,14 @@ impl From<ServiceError> for CandidError {
                 CandidError::validation(FieldError::at(&[field.as_str()], message, "value_error"))
             }
             ServiceError::NotFound { id, .. } => CandidError::EntityNotFound(id),
+            ServiceError::DuplicateExternalId {
+                entity,
+                external_id,
+            } => CandidError::Generic {
+                status: StatusCode::CONFLICT,
+                name: "EntityConflictError",
+                message: format!("{entity} with external id {external_id:?} already exists"),
+            },
             ServiceError::Conflict(message) => CandidError::Generic {
                 status: StatusCode::CONFLICT,
                 name: "EntityConflictError",

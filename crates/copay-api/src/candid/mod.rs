@@ -2,8 +2,10 @@
 //! `{"errorName", "content"}` exactly as the `candidhealth` SDK dispatches them.
 
 pub mod auth;
+pub mod charge_captures;
 pub mod error;
 pub mod extract;
+pub mod types;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -18,4 +20,6 @@ pub fn public_routes() -> OpenApiRouter<AppState> {
 /// Routes that need `Authorization: Bearer`; the caller adds the auth layer.
 pub fn protected_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(charge_captures::create))
+        .routes(routes!(charge_captures::get, charge_captures::update))
 }

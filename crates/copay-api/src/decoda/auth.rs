@@ -6,24 +6,14 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::DecodaError;
 use crate::AppState;
+use crate::credentials::api_key_and_tenant;
 
 pub async fn require_api_key(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    // Read both headers before any await: a `&Request` held across it is not `Send`.
-    let (api_key, tenant) = {
-        let header = |name: &str| {
-            request
-                .headers()
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-                .map(str::trim)
-                .map(str::to_owned)
-        };
-        (header("api-key"), header("tenant"))
-    };
+    let (api_key, tenant) = api_key_and_tenant(request.headers());
     match state
         .auth
         .verify_api_key(api_key.as_deref(), tenant.as_deref())

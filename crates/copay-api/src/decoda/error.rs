@@ -106,6 +106,9 @@ impl From<ServiceError> for DecodaError {
             ),
             ServiceError::NotFound { entity, .. } => DecodaError::not_found(entity),
             ServiceError::Conflict(message) => DecodaError::Status(StatusCode::CONFLICT, message),
+            duplicate @ ServiceError::DuplicateExternalId { .. } => {
+                DecodaError::Status(StatusCode::CONFLICT, duplicate.to_string())
+            }
             ServiceError::Unprocessable(message) => {
                 DecodaError::Status(StatusCode::BAD_REQUEST, message)
             }

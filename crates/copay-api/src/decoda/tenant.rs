@@ -53,12 +53,7 @@ pub async fn public_detail(
     State(state): State<AppState>,
     DecodaTenant(tenant): DecodaTenant,
 ) -> Result<Json<PublicTenant>, DecodaError> {
-    let row = state
-        .store
-        .tenant_by_id(tenant.tenant_id)
-        .await
-        .map_err(copay_service::ServiceError::from)?
-        .ok_or_else(|| DecodaError::not_found("tenant"))?;
+    let row = copay_service::tenants::get_tenant(&state.store, tenant.tenant_id).await?;
     Ok(Json(PublicTenant {
         name: row.name,
         sub_domain: row.slug,

@@ -14,6 +14,7 @@ crate::both_backends!(
     oversized_and_malformed_bodies_are_4xx_not_5xx,
     operations_endpoints_report_health_metrics_and_docs,
     request_ids_are_generated_or_propagated,
+    copay_namespace_accepts_either_dialects_credentials,
 );
 
 async fn token_endpoint_accepts_json_and_form_credentials(app: &TestApp) {
@@ -333,4 +334,55 @@ async fn request_ids_are_generated_or_propagated(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(response.headers()["x-request-id"], "trace-me-123");
+}
+
+async fn copay_namespace_accepts_either_dialects_credentials(app: &TestApp) {
+    let acme = app.tenant("acme").await;
+    let token = app.token(&acme).await;
+    let (status, by_token) = json(
+        app.http
+            .get(app.url("/copay/v1/whoami"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(by_token["tenant"], "acme");
+    assert_eq!(by_token["tenant_id"], acme.tenant_id.as_str());
+    assert_eq!(by_token["authenticated_with"], "bearer");
+
+    let (status, by_key) = json(
+        app.decoda(Method::GET, "/copay/v1/whoami", &acme)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(by_key["tenant_id"], acme.tenant_id.as_str());
+    assert_eq!(by_key["authenticated_with"], "api_key");
+    assert_eq!(by_key["credential_id"], by_token["credential_id"]);
+
+    let (status, body) = json(
+        app.http
+            .get(app.url("/copay/v1/whoami"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(body["detail"].is_string());
+    let (status, _) = json(
+        app.http
+            .get(app.url("/copay/v1/whoami"))
+            .bearer_auth("nope")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401);
 }

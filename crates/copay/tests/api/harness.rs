@@ -190,6 +190,16 @@ impl TestApp {
             .header("TENANT", &tenant.slug)
     }
 
+    /// A request with a Candid bearer token.
+    pub fn candid(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(path)).bearer_auth(token)
+    }
+
     pub async fn verify(&self) -> VerifyReport {
         copay_service::verify::verify(self.store())
             .await

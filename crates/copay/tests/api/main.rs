@@ -4,6 +4,8 @@
 
 mod harness;
 
+mod charge_captures;
 mod cli;
 mod foundation;
+mod idempotency;
 mod ledger;

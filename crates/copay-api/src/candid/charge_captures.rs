@@ -1,0 +1,462 @@
+//! Charge captures v1: `POST /api/charge_captures/v1`, `GET` and `PATCH /{id}`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use copay_service::charge_captures::{
+    self as service, ChargeCapture, ChargeCapturePatch, EncounterData, EncounterDates,
+    NewChargeCapture,
+};
+
+use super::error::CandidError;
+use super::extract::{CandidJson, CandidTenant};
+use super::types::{
+    BillableStatusType, ChargeCaptureStatusWire, DiagnosisTypeCode, Gender, Hl7MessageType,
+    ResponsiblePartyType, SchemaInstance, ServiceLineUnits, WireDate, format_date,
+};
+use crate::AppState;
+use crate::wire::{FieldError, check_value, present};
+
+/// Request body A: a new charge capture.
+#[derive(Deserialize, ToSchema)]
+pub struct ChargeCaptureCreate {
+    /// `ChargeCaptureData`: an encounter-shaped object, every field optional; stored as given.
+    #[schema(value_type = Object)]
+    pub data: Value,
+    pub charge_external_id: String,
+    pub patient_external_id: String,
+    pub status: ChargeCaptureStatusWire,
+    #[serde(default)]
+    pub originating_system: Option<String>,
+    #[serde(default)]
+    pub claim_creation_category: Option<String>,
+    #[serde(default)]
+    pub ehr_source_url: Option<String>,
+    #[serde(default)]
+    pub attachment_external_document_ids: Option<Vec<String>>,
+    #[serde(default)]
+    pub metadata: Option<Vec<SchemaInstance>>,
+    #[serde(default)]
+    pub hl7_message_type: Option<Hl7MessageType>,
+}
+
+/// Request body D: every key optional; `null` clears an optional field.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct ChargeCaptureUpdate {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<Option<Value>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub charge_external_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub patient_external_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<ChargeCaptureStatusWire>)]
+    pub status: Option<Option<ChargeCaptureStatusWire>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub originating_system: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub claim_creation_category: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub ehr_source_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub attachment_external_document_ids: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<SchemaInstance>>)]
+    pub metadata: Option<Option<Vec<SchemaInstance>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Hl7MessageType>)]
+    pub hl7_message_type: Option<Option<Hl7MessageType>>,
+}
+
+/// `ChargeCapture` as the SDK parses it.
+#[derive(Serialize, ToSchema)]
+pub struct ChargeCaptureResponse {
+    pub id: Uuid,
+    pub status: String,
+    #[schema(value_type = Object)]
+    pub charge_capture_data: Value,
+    /// Derived: the earliest service-line date, else the encounter's `date_of_service`.
+    pub date_of_service: Option<String>,
+    pub patient_external_id: String,
+    pub charge_external_id: String,
+    pub ehr_source_url: Option<String>,
+    pub originating_system: Option<String>,
+    pub claim_creation_category: Option<String>,
+    #[schema(value_type = Option<Vec<SchemaInstance>>)]
+    pub metadata: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub error: Option<Value>,
+    #[schema(value_type = Vec<Object>)]
+    pub updates: Vec<Value>,
+    pub claim_creation_id: Option<Uuid>,
+}
+
+impl From<ChargeCapture> for ChargeCaptureResponse {
+    fn from(capture: ChargeCapture) -> Self {
+        ChargeCaptureResponse {
+            id: capture.id,
+            status: capture.status.as_str().to_string(),
+            charge_capture_data: capture.data,
+            date_of_service: capture.date_of_service.map(format_date),
+            patient_external_id: capture.patient_external_id,
+            charge_external_id: capture.charge_external_id,
+            ehr_source_url: capture.ehr_source_url,
+            originating_system: capture.originating_system,
+            claim_creation_category: capture.claim_creation_category,
+            metadata: capture.metadata,
+            error: None,
+            updates: Vec::new(),
+            claim_creation_id: capture.claim_creation_id,
+        }
+    }
+}
+
+/// The typed parts of `ChargeCaptureData` copay checks and reads; every other key is kept
+/// as given. Strings must be strings, dates `YYYY-MM-DD`, enums one of their values.
+#[derive(Deserialize)]
+#[allow(dead_code)] // Fields exist to be type-checked; only the dates are read.
+struct DataCheck {
+    #[serde(default)]
+    date_of_service: Option<WireDate>,
+    #[serde(default)]
+    end_date_of_service: Option<WireDate>,
+    #[serde(default)]
+    admission_date: Option<WireDate>,
+    #[serde(default)]
+    discharge_date: Option<WireDate>,
+    #[serde(default)]
+    onset_of_current_illness_or_symptom_date: Option<WireDate>,
+    #[serde(default)]
+    last_menstrual_period_date: Option<WireDate>,
+    #[serde(default)]
+    accident_date: Option<WireDate>,
+    #[serde(default)]
+    initial_treatment_date: Option<WireDate>,
+    #[serde(default)]
+    billable_status: Option<BillableStatusType>,
+    #[serde(default)]
+    responsible_party: Option<ResponsiblePartyType>,
+    #[serde(default)]
+    external_id: Option<String>,
+    #[serde(default)]
+    outside_lab_charges_amount_cents: Option<i64>,
+    #[serde(default)]
+    service_lines: Option<Vec<ServiceLineCheck>>,
+    #[serde(default)]
+    diagnoses: Option<Vec<DiagnosisCheck>>,
+    #[serde(default)]
+    patient: Option<PersonCheck>,
+    #[serde(default)]
+    guarantor: Option<PersonCheck>,
+    #[serde(default)]
+    billing_provider: Option<ProviderCheck>,
+    #[serde(default)]
+    rendering_provider: Option<ProviderCheck>,
+    #[serde(default)]
+    supervising_provider: Option<ProviderCheck>,
+    #[serde(default)]
+    service_facility: Option<FacilityCheck>,
+    #[serde(default)]
+    subscriber_primary: Option<SubscriberCheck>,
+    #[serde(default)]
+    subscriber_secondary: Option<SubscriberCheck>,
+    #[serde(default)]
+    subscriber_tertiary: Option<SubscriberCheck>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct ServiceLineCheck {
+    #[serde(default)]
+    date_of_service: Option<WireDate>,
+    #[serde(default)]
+    end_date_of_service: Option<WireDate>,
+    #[serde(default)]
+    procedure_code: Option<String>,
+    #[serde(default)]
+    quantity: Option<String>,
+    #[serde(default)]
+    units: Option<ServiceLineUnits>,
+    #[serde(default)]
+    charge_amount_cents: Option<i64>,
+    #[serde(default)]
+    diagnosis_pointers: Option<Vec<u32>>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct DiagnosisCheck {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    code_type: Option<DiagnosisTypeCode>,
+    #[serde(default)]
+    code: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct PersonCheck {
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+    #[serde(default)]
+    external_id: Option<String>,
+    #[serde(default)]
+    gender: Option<Gender>,
+    #[serde(default)]
+    date_of_birth: Option<WireDate>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct ProviderCheck {
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+    #[serde(default)]
+    organization_name: Option<String>,
+    #[serde(default)]
+    npi: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct FacilityCheck {
+    #[serde(default)]
+    organization_name: Option<String>,
+    #[serde(default)]
+    npi: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct SubscriberCheck {
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+    #[serde(default)]
+    gender: Option<Gender>,
+    #[serde(default)]
+    date_of_birth: Option<WireDate>,
+    #[serde(default)]
+    insurance_card: Option<InsuranceCardCheck>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct InsuranceCardCheck {
+    #[serde(default)]
+    member_id: Option<String>,
+    #[serde(default)]
+    payer_name: Option<String>,
+    #[serde(default)]
+    payer_id: Option<String>,
+}
+
+/// Validates `data` and reads the dates that decide the date of service.
+fn encounter_data(document: Value) -> Result<EncounterData, CandidError> {
+    let check: DataCheck = check_value(&document, "data").map_err(CandidError::validation)?;
+    let lines = check.service_lines.unwrap_or_default();
+    for (index, line) in lines.iter().enumerate() {
+        if let Some(quantity) = &line.quantity
+            && !copay_domain::charge_capture::is_decimal_quantity(quantity, 3)
+        {
+            return Err(CandidError::validation(FieldError {
+                path: vec![
+                    crate::wire::PathSegment::Key("data".into()),
+                    crate::wire::PathSegment::Key("service_lines".into()),
+                    crate::wire::PathSegment::Index(index),
+                    crate::wire::PathSegment::Key("quantity".into()),
+                ],
+                message: format!("{quantity:?} is not a decimal quantity (up to 3 decimal places)"),
+                kind: "value_error",
+            }));
+        }
+    }
+    Ok(EncounterData {
+        dates: EncounterDates {
+            encounter: check.date_of_service.map(|date| date.0),
+            lines: lines
+                .iter()
+                .map(|line| line.date_of_service.map(|date| date.0))
+                .collect(),
+        },
+        document,
+    })
+}
+
+fn non_empty(field: &str, value: String) -> Result<String, CandidError> {
+    if value.trim().is_empty() {
+        Err(CandidError::validation(FieldError::at(
+            &[field],
+            "must not be empty",
+            "value_error",
+        )))
+    } else {
+        Ok(value)
+    }
+}
+
+fn required<T>(field: &str, value: Option<Option<T>>) -> Result<Option<T>, CandidError> {
+    match value {
+        None => Ok(None),
+        Some(Some(value)) => Ok(Some(value)),
+        Some(None) => Err(CandidError::validation(FieldError::at(
+            &[field],
+            "may not be null",
+            "value_error",
+        ))),
+    }
+}
+
+fn to_json<T: Serialize>(value: T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+fn parse_id(id: &str) -> Result<Uuid, CandidError> {
+    Uuid::parse_str(id).map_err(|_| CandidError::EntityNotFound(id.to_string()))
+}
+
+impl From<copay_service::ServiceError> for ChargeCaptureError {
+    fn from(error: copay_service::ServiceError) -> Self {
+        ChargeCaptureError(match error {
+            copay_service::ServiceError::DuplicateExternalId { external_id, .. } => {
+                CandidError::ChargeExternalIdConflict(format!(
+                    "a charge capture with charge_external_id {external_id:?} already exists"
+                ))
+            }
+            other => other.into(),
+        })
+    }
+}
+
+/// Charge-capture errors: a duplicate external id is `ChargeExternalIdConflictError`.
+pub struct ChargeCaptureError(CandidError);
+
+impl From<CandidError> for ChargeCaptureError {
+    fn from(error: CandidError) -> Self {
+        ChargeCaptureError(error)
+    }
+}
+
+impl axum::response::IntoResponse for ChargeCaptureError {
+    fn into_response(self) -> axum::response::Response {
+        self.0.into_response()
+    }
+}
+
+/// Creates a charge capture.
+#[utoipa::path(
+    post,
+    path = "/api/charge_captures/v1",
+    tag = "candid: charge captures",
+    request_body = ChargeCaptureCreate,
+    security(("candid_bearer" = [])),
+    responses(
+        (status = 200, body = ChargeCaptureResponse),
+        (status = 401, description = "`UnauthorizedError`"),
+        (status = 409, description = "`ChargeExternalIdConflictError`"),
+        (status = 422, description = "`HttpRequestValidationsError` naming the field"),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    CandidTenant(tenant): CandidTenant,
+    CandidJson(body): CandidJson<ChargeCaptureCreate>,
+) -> Result<Json<ChargeCaptureResponse>, ChargeCaptureError> {
+    let new = NewChargeCapture {
+        data: encounter_data(body.data)?,
+        charge_external_id: non_empty("charge_external_id", body.charge_external_id)?,
+        patient_external_id: non_empty("patient_external_id", body.patient_external_id)?,
+        status: body.status.into(),
+        originating_system: body.originating_system,
+        claim_creation_category: body.claim_creation_category,
+        ehr_source_url: body.ehr_source_url,
+        attachment_external_document_ids: body.attachment_external_document_ids.map(to_json),
+        metadata: body.metadata.map(to_json),
+        hl7_message_type: body.hl7_message_type.map(|t| t.as_str().to_string()),
+    };
+    let created = service::create(&state.store, &tenant, new).await?;
+    Ok(Json(created.into()))
+}
+
+/// Returns one charge capture of the caller's tenant.
+#[utoipa::path(
+    get,
+    path = "/api/charge_captures/v1/{charge_capture_id}",
+    tag = "candid: charge captures",
+    params(("charge_capture_id" = String, Path)),
+    security(("candid_bearer" = [])),
+    responses((status = 200, body = ChargeCaptureResponse), (status = 404, description = "Not in this tenant"))
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    CandidTenant(tenant): CandidTenant,
+    Path(id): Path<String>,
+) -> Result<Json<ChargeCaptureResponse>, ChargeCaptureError> {
+    let capture = service::get(&state.store, &tenant, parse_id(&id)?).await?;
+    Ok(Json(capture.into()))
+}
+
+/// Updates a charge capture. `data`, when given, replaces the stored data as a whole.
+#[utoipa::path(
+    patch,
+    path = "/api/charge_captures/v1/{charge_capture_id}",
+    tag = "candid: charge captures",
+    params(("charge_capture_id" = String, Path)),
+    request_body = ChargeCaptureUpdate,
+    security(("candid_bearer" = [])),
+    responses(
+        (status = 200, body = ChargeCaptureResponse),
+        (status = 404, description = "`EntityNotFoundError`"),
+        (status = 409, description = "`ChargeExternalIdConflictError`"),
+        (status = 422, description = "`HttpRequestValidationsError`"),
+    )
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    CandidTenant(tenant): CandidTenant,
+    Path(id): Path<String>,
+    CandidJson(body): CandidJson<ChargeCaptureUpdate>,
+) -> Result<Json<ChargeCaptureResponse>, ChargeCaptureError> {
+    let id = parse_id(&id)?;
+    let patch = ChargeCapturePatch {
+        data: required("data", body.data)?
+            .map(encounter_data)
+            .transpose()?,
+        charge_external_id: required("charge_external_id", body.charge_external_id)?
+            .map(|value| non_empty("charge_external_id", value))
+            .transpose()?,
+        patient_external_id: required("patient_external_id", body.patient_external_id)?
+            .map(|value| non_empty("patient_external_id", value))
+            .transpose()?,
+        status: required("status", body.status)?.map(Into::into),
+        originating_system: body.originating_system,
+        claim_creation_category: body.claim_creation_category,
+        ehr_source_url: body.ehr_source_url,
+        attachment_external_document_ids: body
+            .attachment_external_document_ids
+            .map(|ids| ids.map(to_json)),
+        metadata: body.metadata.map(|metadata| metadata.map(to_json)),
+        hl7_message_type: body
+            .hl7_message_type
+            .map(|t| t.map(|t| t.as_str().to_string())),
+    };
+    let updated = service::update(&state.store, &tenant, id, patch).await?;
+    Ok(Json(updated.into()))
+}

@@ -1,0 +1,216 @@
+//! Charge captures: create, read and update, each in one transaction.
+
+use copay_store::Json;
+use serde_json::Value;
+use time::Date;
+use uuid::Uuid;
+
+use copay_domain::charge_capture::{self, ChargeCaptureStatus};
+use copay_store::Store;
+use copay_store::charge_captures::{self as rows, ChargeCaptureRow};
+
+use crate::{ServiceError, TenantCtx};
+
+/// The dates inside an encounter payload that decide its date of service.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EncounterDates {
+    pub encounter: Option<Date>,
+    pub lines: Vec<Option<Date>>,
+}
+
+/// The encounter payload as given, with the dates the dialect read out of it.
+#[derive(Debug, Clone)]
+pub struct EncounterData {
+    pub document: Value,
+    pub dates: EncounterDates,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChargeCapture {
+    pub id: Uuid,
+    pub status: ChargeCaptureStatus,
+    pub data: Value,
+    pub date_of_service: Option<Date>,
+    pub patient_external_id: String,
+    pub charge_external_id: String,
+    pub ehr_source_url: Option<String>,
+    pub originating_system: Option<String>,
+    pub claim_creation_category: Option<String>,
+    pub attachment_external_document_ids: Option<Value>,
+    pub metadata: Option<Value>,
+    pub hl7_message_type: Option<String>,
+    pub claim_creation_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewChargeCapture {
+    pub data: EncounterData,
+    pub charge_external_id: String,
+    pub patient_external_id: String,
+    pub status: ChargeCaptureStatus,
+    pub originating_system: Option<String>,
+    pub claim_creation_category: Option<String>,
+    pub ehr_source_url: Option<String>,
+    pub attachment_external_document_ids: Option<Value>,
+    pub metadata: Option<Value>,
+    pub hl7_message_type: Option<String>,
+}
+
+/// A partial update: `None` leaves a field alone; `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct ChargeCapturePatch {
+    pub data: Option<EncounterData>,
+    pub charge_external_id: Option<String>,
+    pub patient_external_id: Option<String>,
+    pub status: Option<ChargeCaptureStatus>,
+    pub originating_system: Option<Option<String>>,
+    pub claim_creation_category: Option<Option<String>>,
+    pub ehr_source_url: Option<Option<String>>,
+    pub attachment_external_document_ids: Option<Option<Value>>,
+    pub metadata: Option<Option<Value>>,
+    pub hl7_message_type: Option<Option<String>>,
+}
+
+const ENTITY: &str = "charge capture";
+
+fn from_row(row: ChargeCaptureRow) -> Result<ChargeCapture, ServiceError> {
+    let status = ChargeCaptureStatus::parse(&row.status).ok_or_else(|| {
+        copay_store::StoreError::Corrupt(format!(
+            "charge capture {} has status {:?}",
+            row.id, row.status
+        ))
+    })?;
+    Ok(ChargeCapture {
+        id: row.id,
+        status,
+        data: row.data.0,
+        date_of_service: row.date_of_service,
+        patient_external_id: row.patient_external_id,
+        charge_external_id: row.charge_external_id,
+        ehr_source_url: row.ehr_source_url,
+        originating_system: row.originating_system,
+        claim_creation_category: row.claim_creation_category,
+        attachment_external_document_ids: row.attachment_external_document_ids.map(|json| json.0),
+        metadata: row.metadata.map(|json| json.0),
+        hl7_message_type: row.hl7_message_type,
+        claim_creation_id: row.claim_creation_id,
+    })
+}
+
+fn duplicate(external_id: &str) -> ServiceError {
+    ServiceError::DuplicateExternalId {
+        entity: ENTITY,
+        external_id: external_id.to_string(),
+    }
+}
+
+fn derive_date(data: &EncounterData) -> Option<Date> {
+    charge_capture::date_of_service(data.dates.encounter, &data.dates.lines)
+}
+
+pub async fn create(
+    store: &Store,
+    tenant: &TenantCtx,
+    new: NewChargeCapture,
+) -> Result<ChargeCapture, ServiceError> {
+    let now = copay_store::now();
+    let row = ChargeCaptureRow {
+        id: Uuid::now_v7(),
+        tenant_id: tenant.tenant_id,
+        date_of_service: derive_date(&new.data),
+        data: Json(new.data.document),
+        charge_external_id: new.charge_external_id,
+        patient_external_id: new.patient_external_id,
+        status: new.status.as_str().to_string(),
+        originating_system: new.originating_system,
+        claim_creation_category: new.claim_creation_category,
+        ehr_source_url: new.ehr_source_url,
+        attachment_external_document_ids: new.attachment_external_document_ids.map(Json),
+        metadata: new.metadata.map(Json),
+        hl7_message_type: new.hl7_message_type,
+        claim_creation_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = store.begin().await?;
+    if let Err(error) = rows::insert(&mut tx, &row).await {
+        return Err(if error.is_unique_violation() {
+            duplicate(&row.charge_external_id)
+        } else {
+            error.into()
+        });
+    }
+    tx.commit().await?;
+    from_row(row)
+}
+
+pub async fn get(
+    store: &Store,
+    tenant: &TenantCtx,
+    id: Uuid,
+) -> Result<ChargeCapture, ServiceError> {
+    let row = store
+        .charge_capture(tenant.tenant_id, id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound {
+            entity: ENTITY,
+            id: id.to_string(),
+        })?;
+    from_row(row)
+}
+
+pub async fn update(
+    store: &Store,
+    tenant: &TenantCtx,
+    id: Uuid,
+    patch: ChargeCapturePatch,
+) -> Result<ChargeCapture, ServiceError> {
+    let mut tx = store.begin().await?;
+    let mut row = rows::get_for_update(&mut tx, tenant.tenant_id, id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound {
+            entity: ENTITY,
+            id: id.to_string(),
+        })?;
+    if let Some(data) = patch.data {
+        row.date_of_service = derive_date(&data);
+        row.data = Json(data.document);
+    }
+    if let Some(external_id) = patch.charge_external_id {
+        row.charge_external_id = external_id;
+    }
+    if let Some(patient) = patch.patient_external_id {
+        row.patient_external_id = patient;
+    }
+    if let Some(status) = patch.status {
+        row.status = status.as_str().to_string();
+    }
+    if let Some(value) = patch.originating_system {
+        row.originating_system = value;
+    }
+    if let Some(value) = patch.claim_creation_category {
+        row.claim_creation_category = value;
+    }
+    if let Some(value) = patch.ehr_source_url {
+        row.ehr_source_url = value;
+    }
+    if let Some(value) = patch.attachment_external_document_ids {
+        row.attachment_external_document_ids = value.map(Json);
+    }
+    if let Some(value) = patch.metadata {
+        row.metadata = value.map(Json);
+    }
+    if let Some(value) = patch.hl7_message_type {
+        row.hl7_message_type = value;
+    }
+    row.updated_at = copay_store::now();
+    if let Err(error) = rows::update(&mut tx, &row).await {
+        return Err(if error.is_unique_violation() {
+            duplicate(&row.charge_external_id)
+        } else {
+            error.into()
+        });
+    }
+    tx.commit().await?;
+    from_row(row)
+}
