@@ -5,6 +5,8 @@
 //! database so every replica shares it. Decoda: the `API-KEY` is looked up by its hash
 //! and must belong to the tenant named by the `TENANT` header.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -66,7 +68,13 @@ pub struct Authenticator {
     decoding: DecodingKey,
     validation: Validation,
     token_ttl: Duration,
+    /// Tokens already verified, with their expiry: decoding and HMAC-checking the same
+    /// token on every request is most of the cost of an authenticated no-op.
+    verified: Arc<Mutex<HashMap<String, (TenantCtx, u64)>>>,
 }
+
+/// Verified tokens remembered at most; the map is emptied when it fills up.
+const VERIFIED_CACHE_CAPACITY: usize = 10_000;
 
 impl Authenticator {
     pub async fn new(store: Store, token_ttl: Duration) -> Result<Self, StoreError> {
@@ -84,6 +92,7 @@ impl Authenticator {
             decoding: DecodingKey::from_secret(&key),
             validation,
             token_ttl,
+            verified: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 
@@ -126,17 +135,33 @@ impl Authenticator {
     }
 
     pub fn verify_bearer(&self, token: &str) -> Result<TenantCtx, AuthError> {
+        let now = unix_now();
+        if let Ok(cache) = self.verified.lock()
+            && let Some((tenant, expires)) = cache.get(token)
+        {
+            if *expires > now {
+                return Ok(tenant.clone());
+            }
+            return Err(AuthError::Expired);
+        }
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|error| match error.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
                 _ => AuthError::Invalid,
             })?;
         let credential_id = data.claims.sub.parse().map_err(|_| AuthError::Invalid)?;
-        Ok(TenantCtx {
+        let tenant = TenantCtx {
             tenant_id: data.claims.tid,
             slug: data.claims.ten,
             credential_id,
-        })
+        };
+        if let Ok(mut cache) = self.verified.lock() {
+            if cache.len() >= VERIFIED_CACHE_CAPACITY {
+                cache.clear();
+            }
+            cache.insert(token.to_owned(), (tenant.clone(), data.claims.exp));
+        }
+        Ok(tenant)
     }
 
     /// Decoda headers: `API-KEY` must be a live key and `TENANT` its tenant's slug.

@@ -15,6 +15,7 @@ crate::both_backends!(
     operations_endpoints_report_health_metrics_and_docs,
     request_ids_are_generated_or_propagated,
     copay_namespace_accepts_either_dialects_credentials,
+    expired_tokens_are_refused_even_after_use,
 );
 
 async fn token_endpoint_accepts_json_and_form_credentials(app: &TestApp) {
@@ -385,4 +386,37 @@ async fn copay_namespace_accepts_either_dialects_credentials(app: &TestApp) {
     )
     .await;
     assert_eq!(status, 401);
+}
+
+async fn expired_tokens_are_refused_even_after_use(app: &TestApp) {
+    let short = TestApp::start_with(app.backend, |config| {
+        config.token_ttl = std::time::Duration::from_secs(1)
+    })
+    .await;
+    let tenant = short.tenant("acme").await;
+    let token = short.token(&tenant).await;
+    let whoami = || {
+        short
+            .http
+            .get(short.url("/copay/v1/whoami"))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(whoami().await.unwrap().status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (status, body) = json(whoami().await.unwrap()).await;
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = json(
+        short
+            .http
+            .get(short.url("/api/charge_captures/v1/00000000-0000-0000-0000-000000000000"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(body["content"]["message"], "the bearer token has expired");
+    short.stop().await;
 }
