@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, json};
+use crate::harness::{TestApp, call, json};
 
 crate::both_backends!(
     create_then_get_returns_what_was_sent_with_derived_date,
@@ -39,14 +39,7 @@ async fn create_then_get_returns_what_was_sent_with_derived_date(app: &TestApp) 
     let tenant = app.tenant("acme").await;
     let token = app.token(&tenant).await;
     let body = capture_body("chg-1");
-    let (status, created) = json(
-        app.candid(Method::POST, CAPTURES, &token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, created) = call(app.candid(Method::POST, CAPTURES, &token).json(&body)).await;
     assert_eq!(status, 200, "{created}");
     assert_eq!(created["status"], "billable");
     assert_eq!(created["charge_external_id"], "chg-1");
@@ -58,26 +51,16 @@ async fn create_then_get_returns_what_was_sent_with_derived_date(app: &TestApp) 
     assert_eq!(created["updates"], json!([]));
     let id = created["id"].as_str().unwrap();
 
-    let (status, fetched) = json(
-        app.candid(Method::GET, &format!("{CAPTURES}/{id}"), &token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, fetched) =
+        call(app.candid(Method::GET, &format!("{CAPTURES}/{id}"), &token)).await;
     assert_eq!(status, 200);
     assert_eq!(fetched, created);
     // Path ids match case-insensitively.
-    let (status, _) = json(
-        app.candid(
-            Method::GET,
-            &format!("{CAPTURES}/{}", id.to_uppercase()),
-            &token,
-        )
-        .send()
-        .await
-        .unwrap(),
-    )
+    let (status, _) = call(app.candid(
+        Method::GET,
+        &format!("{CAPTURES}/{}", id.to_uppercase()),
+        &token,
+    ))
     .await;
     assert_eq!(status, 200);
 }
@@ -85,12 +68,9 @@ async fn create_then_get_returns_what_was_sent_with_derived_date(app: &TestApp) 
 async fn update_replaces_data_and_null_clears_optional_fields(app: &TestApp) {
     let tenant = app.tenant("acme").await;
     let token = app.token(&tenant).await;
-    let (_, created) = json(
+    let (_, created) = call(
         app.candid(Method::POST, CAPTURES, &token)
-            .json(&capture_body("chg-1"))
-            .send()
-            .await
-            .unwrap(),
+            .json(&capture_body("chg-1")),
     )
     .await;
     let path = format!("{CAPTURES}/{}", created["id"].as_str().unwrap());
@@ -106,14 +86,8 @@ async fn update_replaces_data_and_null_clears_optional_fields(app: &TestApp) {
     assert_eq!(status, 200);
     assert_eq!(unchanged, created);
 
-    let (status, updated) = json(
-        app.candid(Method::PATCH, &path, &token)
-            .json(&json!({"data": {"date_of_service": "2024-06-01"}, "originating_system": null, "status": "planned"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, updated) = call(app.candid(Method::PATCH, &path, &token)
+            .json(&json!({"data": {"date_of_service": "2024-06-01"}, "originating_system": null, "status": "planned"}))).await;
     assert_eq!(status, 200, "{updated}");
     assert_eq!(
         updated["charge_capture_data"],
@@ -124,12 +98,9 @@ async fn update_replaces_data_and_null_clears_optional_fields(app: &TestApp) {
     assert_eq!(updated["status"], "planned");
     assert_eq!(updated["charge_external_id"], "chg-1");
 
-    let (status, body) = json(
+    let (status, body) = call(
         app.candid(Method::PATCH, &path, &token)
-            .json(&json!({"status": null}))
-            .send()
-            .await
-            .unwrap(),
+            .json(&json!({"status": null})),
     )
     .await;
     assert_eq!(status, 422);
@@ -139,21 +110,15 @@ async fn update_replaces_data_and_null_clears_optional_fields(app: &TestApp) {
 async fn duplicate_external_id_is_a_409_conflict(app: &TestApp) {
     let tenant = app.tenant("acme").await;
     let token = app.token(&tenant).await;
-    let (status, _) = json(
+    let (status, _) = call(
         app.candid(Method::POST, CAPTURES, &token)
-            .json(&capture_body("chg-1"))
-            .send()
-            .await
-            .unwrap(),
+            .json(&capture_body("chg-1")),
     )
     .await;
     assert_eq!(status, 200);
-    let (status, body) = json(
+    let (status, body) = call(
         app.candid(Method::POST, CAPTURES, &token)
-            .json(&capture_body("chg-1"))
-            .send()
-            .await
-            .unwrap(),
+            .json(&capture_body("chg-1")),
     )
     .await;
     assert_eq!(status, 409);
@@ -168,12 +133,9 @@ async fn duplicate_external_id_is_a_409_conflict(app: &TestApp) {
     // Another tenant may use the same external id.
     let other = app.tenant("beta").await;
     let other_token = app.token(&other).await;
-    let (status, _) = json(
+    let (status, _) = call(
         app.candid(Method::POST, CAPTURES, &other_token)
-            .json(&capture_body("chg-1"))
-            .send()
-            .await
-            .unwrap(),
+            .json(&capture_body("chg-1")),
     )
     .await;
     assert_eq!(status, 200);
@@ -219,14 +181,7 @@ async fn invalid_data_is_a_422_naming_the_field_and_writes_nothing(app: &TestApp
                 body[key] = value.clone();
             }
         }
-        let (status, error) = json(
-            app.candid(Method::POST, CAPTURES, &token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (status, error) = call(app.candid(Method::POST, CAPTURES, &token).json(&body)).await;
         assert_eq!(status, 422, "{field}: {error}");
         assert_eq!(error["errorName"], "HttpRequestValidationsError");
         assert_eq!(error["content"][0]["fieldName"], field, "{error}");
@@ -234,26 +189,16 @@ async fn invalid_data_is_a_422_naming_the_field_and_writes_nothing(app: &TestApp
     }
     let mut missing = capture_body("chg-bad");
     missing.as_object_mut().unwrap().remove("status");
-    let (status, error) = json(
-        app.candid(Method::POST, CAPTURES, &token)
-            .json(&missing)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, error) = call(app.candid(Method::POST, CAPTURES, &token).json(&missing)).await;
     assert_eq!(
         (status, error["content"][0]["fieldName"].as_str()),
         (422, Some("status"))
     );
 
     // Nothing was written: the external id is still free.
-    let (status, _) = json(
+    let (status, _) = call(
         app.candid(Method::POST, CAPTURES, &token)
-            .json(&capture_body("chg-bad"))
-            .send()
-            .await
-            .unwrap(),
+            .json(&capture_body("chg-bad")),
     )
     .await;
     assert_eq!(status, 200);
@@ -264,32 +209,20 @@ async fn bearer_tokens_are_required_and_scoped_to_their_tenant(app: &TestApp) {
     let beta = app.tenant("beta").await;
     let acme_token = app.token(&acme).await;
     let beta_token = app.token(&beta).await;
-    let (_, created) = json(
+    let (_, created) = call(
         app.candid(Method::POST, CAPTURES, &acme_token)
-            .json(&capture_body("chg-1"))
-            .send()
-            .await
-            .unwrap(),
+            .json(&capture_body("chg-1")),
     )
     .await;
     let path = format!("{CAPTURES}/{}", created["id"].as_str().unwrap());
 
     // Tenant B cannot see or change tenant A's capture: it is simply not there.
-    let (status, body) = json(
-        app.candid(Method::GET, &path, &beta_token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = call(app.candid(Method::GET, &path, &beta_token)).await;
     assert_eq!(status, 404);
     assert_eq!(body["errorName"], "EntityNotFoundError");
-    let (status, body) = json(
+    let (status, body) = call(
         app.candid(Method::PATCH, &path, &beta_token)
-            .json(&json!({"status": "aborted"}))
-            .send()
-            .await
-            .unwrap(),
+            .json(&json!({"status": "aborted"})),
     )
     .await;
     assert_eq!(status, 404);
@@ -297,13 +230,7 @@ async fn bearer_tokens_are_required_and_scoped_to_their_tenant(app: &TestApp) {
         body,
         json!({"errorName": "EntityNotFoundError", "content": {"id": created["id"]}})
     );
-    let (_, still) = json(
-        app.candid(Method::GET, &path, &acme_token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, still) = call(app.candid(Method::GET, &path, &acme_token)).await;
     assert_eq!(still["status"], "billable");
 
     // No token, a garbage token, a token signed with another key, an API key as bearer.

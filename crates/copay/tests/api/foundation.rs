@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::harness::{TestApp, json};
+use crate::harness::{TestApp, call, json};
 
 crate::both_backends!(
     token_endpoint_accepts_json_and_form_credentials,
@@ -20,13 +20,10 @@ crate::both_backends!(
 
 async fn token_endpoint_accepts_json_and_form_credentials(app: &TestApp) {
     let tenant = app.tenant("acme").await;
-    let (status, body) = json(
+    let (status, body) = call(
         app.http
             .post(app.url("/api/auth/v2/token"))
-            .json(&json!({"client_id": tenant.client_id, "client_secret": tenant.client_secret}))
-            .send()
-            .await
-            .unwrap(),
+            .json(&json!({"client_id": tenant.client_id, "client_secret": tenant.client_secret})),
     )
     .await;
     assert_eq!(status, 200);
@@ -34,17 +31,10 @@ async fn token_endpoint_accepts_json_and_form_credentials(app: &TestApp) {
     assert_eq!(body["expires_in"], 5 * 60 * 60);
     assert!(body["access_token"].as_str().unwrap().len() > 20);
 
-    let (status, body) = json(
-        app.http
-            .post(app.url("/api/auth/v2/token"))
-            .form(&[
-                ("client_id", &tenant.client_id),
-                ("client_secret", &tenant.client_secret),
-            ])
-            .send()
-            .await
-            .unwrap(),
-    )
+    let (status, body) = call(app.http.post(app.url("/api/auth/v2/token")).form(&[
+        ("client_id", &tenant.client_id),
+        ("client_secret", &tenant.client_secret),
+    ]))
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["token_type"], "Bearer");
@@ -97,14 +87,11 @@ async fn token_endpoint_refuses_bad_credentials_in_candid_envelopes(app: &TestAp
     assert_eq!(status, 422);
     assert_eq!(body["content"][0]["fieldName"], "client_id");
 
-    let (status, body) = json(
+    let (status, body) = call(
         app.http
             .post(app.url("/api/auth/v2/token"))
             .header("content-type", "text/xml")
-            .body("<creds/>")
-            .send()
-            .await
-            .unwrap(),
+            .body("<creds/>"),
     )
     .await;
     assert_eq!(status, 415);
@@ -116,13 +103,7 @@ async fn decoda_headers_authenticate_and_scope_to_the_tenant(app: &TestApp) {
     let acme = app.tenant("acme").await;
     let beta = app.tenant("beta").await;
     for tenant in [&acme, &beta] {
-        let (status, body) = json(
-            app.decoda(Method::GET, "/tenant/public", tenant)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (status, body) = call(app.decoda(Method::GET, "/tenant/public", tenant)).await;
         assert_eq!(status, 200);
         assert_eq!(body["subDomain"], tenant.slug.as_str());
         assert_eq!(body["name"], tenant.slug.as_str());
@@ -140,14 +121,11 @@ async fn decoda_headers_authenticate_and_scope_to_the_tenant(app: &TestApp) {
         }
     }
     // The TENANT header is matched case-insensitively, as subdomains are.
-    let (status, _) = json(
+    let (status, _) = call(
         app.http
             .get(app.url("/tenant/public"))
             .header("API-KEY", &acme.api_key)
-            .header("TENANT", "ACME")
-            .send()
-            .await
-            .unwrap(),
+            .header("TENANT", "ACME"),
     )
     .await;
     assert_eq!(status, 200);
@@ -182,25 +160,17 @@ async fn decoda_auth_failures_are_401_or_403_with_detail(app: &TestApp) {
     }
     // A bearer token is not a Decoda credential.
     let token = app.token(&acme).await;
-    let (status, _) = json(
-        app.http
-            .get(app.url("/tenant/public"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _) = call(app.http.get(app.url("/tenant/public")).bearer_auth(token)).await;
     assert_eq!(status, 401);
 }
 
 async fn unknown_routes_and_methods_answer_in_the_dialect_envelope(app: &TestApp) {
-    let (status, body) = json(app.http.get(app.url("/api/nope/v1")).send().await.unwrap()).await;
+    let (status, body) = call(app.http.get(app.url("/api/nope/v1"))).await;
     assert_eq!(status, 404);
     assert_eq!(body["errorName"], "NotFoundError");
     assert!(body["content"]["message"].is_string());
 
-    let (status, body) = json(app.http.get(app.url("/billing/nope")).send().await.unwrap()).await;
+    let (status, body) = call(app.http.get(app.url("/billing/nope"))).await;
     assert_eq!(status, 404);
     assert_eq!(body, json!({"detail": "no such endpoint"}));
 
@@ -222,54 +192,45 @@ async fn oversized_and_malformed_bodies_are_4xx_not_5xx(app: &TestApp) {
     let small =
         TestApp::start_with(app.backend, |config| config.api.max_body_bytes = 16 * 1024).await;
     let big = "x".repeat(40 * 1024);
-    let (status, body) = json(
+    let (status, body) = call(
         small
             .http
             .post(small.url("/api/auth/v2/token"))
             .header("content-type", "application/json")
             .body(format!(
                 "{{\"client_id\":\"{big}\",\"client_secret\":\"y\"}}"
-            ))
-            .send()
-            .await
-            .unwrap(),
+            )),
     )
     .await;
     assert_eq!(status, 413);
     assert_eq!(body["errorName"], "PayloadTooLargeError");
     small.stop().await;
 
-    let (status, body) = json(
+    let (status, body) = call(
         app.http
             .post(app.url("/api/auth/v2/token"))
             .header("content-type", "application/json")
-            .body("{\"client_id\": ")
-            .send()
-            .await
-            .unwrap(),
+            .body("{\"client_id\": "),
     )
     .await;
     assert_eq!(status, 422);
     assert_eq!(body["errorName"], "HttpRequestValidationsError");
 
     let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
-    let (status, _) = json(
+    let (status, _) = call(
         app.http
             .post(app.url("/api/auth/v2/token"))
             .header("content-type", "application/json")
-            .body(deep)
-            .send()
-            .await
-            .unwrap(),
+            .body(deep),
     )
     .await;
     assert_eq!(status, 422);
 }
 
 async fn operations_endpoints_report_health_metrics_and_docs(app: &TestApp) {
-    let (status, body) = json(app.http.get(app.url("/healthz")).send().await.unwrap()).await;
+    let (status, body) = call(app.http.get(app.url("/healthz"))).await;
     assert_eq!((status, body), (200, json!({"status": "ok"})));
-    let (status, body) = json(app.http.get(app.url("/readyz")).send().await.unwrap()).await;
+    let (status, body) = call(app.http.get(app.url("/readyz"))).await;
     assert_eq!((status, body), (200, json!({"status": "ok"})));
 
     let metrics = app
@@ -292,7 +253,7 @@ async fn operations_endpoints_report_health_metrics_and_docs(app: &TestApp) {
         "{metrics}"
     );
 
-    let (status, spec) = json(app.http.get(app.url("/openapi.json")).send().await.unwrap()).await;
+    let (status, spec) = call(app.http.get(app.url("/openapi.json"))).await;
     assert_eq!(status, 200);
     assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
     for path in [
@@ -340,13 +301,10 @@ async fn request_ids_are_generated_or_propagated(app: &TestApp) {
 async fn copay_namespace_accepts_either_dialects_credentials(app: &TestApp) {
     let acme = app.tenant("acme").await;
     let token = app.token(&acme).await;
-    let (status, by_token) = json(
+    let (status, by_token) = call(
         app.http
             .get(app.url("/copay/v1/whoami"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
+            .bearer_auth(&token),
     )
     .await;
     assert_eq!(status, 200);
@@ -354,35 +312,19 @@ async fn copay_namespace_accepts_either_dialects_credentials(app: &TestApp) {
     assert_eq!(by_token["tenant_id"], acme.tenant_id.as_str());
     assert_eq!(by_token["authenticated_with"], "bearer");
 
-    let (status, by_key) = json(
-        app.decoda(Method::GET, "/copay/v1/whoami", &acme)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, by_key) = call(app.decoda(Method::GET, "/copay/v1/whoami", &acme)).await;
     assert_eq!(status, 200);
     assert_eq!(by_key["tenant_id"], acme.tenant_id.as_str());
     assert_eq!(by_key["authenticated_with"], "api_key");
     assert_eq!(by_key["credential_id"], by_token["credential_id"]);
 
-    let (status, body) = json(
-        app.http
-            .get(app.url("/copay/v1/whoami"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = call(app.http.get(app.url("/copay/v1/whoami"))).await;
     assert_eq!(status, 401);
     assert!(body["detail"].is_string());
-    let (status, _) = json(
+    let (status, _) = call(
         app.http
             .get(app.url("/copay/v1/whoami"))
-            .bearer_auth("nope")
-            .send()
-            .await
-            .unwrap(),
+            .bearer_auth("nope"),
     )
     .await;
     assert_eq!(status, 401);
@@ -406,14 +348,11 @@ async fn expired_tokens_are_refused_even_after_use(app: &TestApp) {
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let (status, body) = json(whoami().await.unwrap()).await;
     assert_eq!(status, 401, "{body}");
-    let (status, body) = json(
+    let (status, body) = call(
         short
             .http
             .get(short.url("/api/charge_captures/v1/00000000-0000-0000-0000-000000000000"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
+            .bearer_auth(&token),
     )
     .await;
     assert_eq!(status, 401);

@@ -239,3 +239,8 @@ pub async fn json(response: reqwest::Response) -> (u16, Value) {
         serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
     (status, body)
 }
+
+/// Sends the request and returns its status and JSON body.
+pub async fn call(request: reqwest::RequestBuilder) -> (u16, Value) {
+    json(request.send().await.expect("request sent")).await
+}

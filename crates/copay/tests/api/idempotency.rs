@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::harness::{TestApp, json};
+use crate::harness::{TestApp, call, json};
 
 crate::both_backends!(
     same_key_same_body_replays_the_stored_response,
@@ -37,12 +37,9 @@ async fn same_key_same_body_replays_the_stored_response(app: &TestApp) {
     assert_eq!(replayed, created);
 
     // Without the key, the same body is a second create: a 409 on the external id.
-    let (status, _) = json(
+    let (status, _) = call(
         app.candid(Method::POST, "/api/charge_captures/v1", &token)
-            .json(&body("chg-1"))
-            .send()
-            .await
-            .unwrap(),
+            .json(&body("chg-1")),
     )
     .await;
     assert_eq!(status, 409);
@@ -62,23 +59,17 @@ async fn same_key_different_body_is_refused(app: &TestApp) {
     assert_eq!(status, 422);
     assert_eq!(error["errorName"], "UnprocessableEntityError");
     // chg-2 was not created.
-    let (status, _) = json(
+    let (status, _) = call(
         app.candid(Method::POST, "/api/charge_captures/v1", &token)
-            .json(&body("chg-2"))
-            .send()
-            .await
-            .unwrap(),
+            .json(&body("chg-2")),
     )
     .await;
     assert_eq!(status, 200);
 
-    let (status, error) = json(
+    let (status, error) = call(
         app.candid(Method::POST, "/api/charge_captures/v1", &token)
             .header("Idempotency-Key", "x".repeat(256))
-            .json(&body("chg-3"))
-            .send()
-            .await
-            .unwrap(),
+            .json(&body("chg-3")),
     )
     .await;
     assert_eq!(status, 400);
@@ -90,13 +81,10 @@ async fn keys_are_per_tenant_and_failures_are_replayed_too(app: &TestApp) {
     let beta = app.tenant("beta").await;
     for tenant in [&acme, &beta] {
         let token = app.token(tenant).await;
-        let (status, _) = json(
+        let (status, _) = call(
             app.candid(Method::POST, "/api/charge_captures/v1", &token)
                 .header("Idempotency-Key", "shared-key")
-                .json(&body("chg-1"))
-                .send()
-                .await
-                .unwrap(),
+                .json(&body("chg-1")),
         )
         .await;
         assert_eq!(status, 200, "tenant {}", tenant.slug);
@@ -127,7 +115,7 @@ async fn concurrent_requests_with_one_key_have_one_effect(app: &TestApp) {
             .header("Idempotency-Key", "race")
             .json(&body("chg-race"));
         tasks.push(tokio::spawn(async move {
-            let (status, body) = json(request.send().await.unwrap()).await;
+            let (status, body) = call(request).await;
             (status, body["errorName"].as_str().map(String::from))
         }));
     }
