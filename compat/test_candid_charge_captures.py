@@ -7,7 +7,14 @@ import uuid
 import pytest
 from candid.client import CandidApiClient
 from candid.environment import CandidApiClientEnvironment
-from candid.resources.charge_capture.resources.v_1.types import ChargeCapture, ChargeCaptureData, ChargeCaptureStatus
+from candid.resources.charge_capture.resources.v_1.types import (
+    ChargeCapture,
+    ChargeCaptureData,
+    ChargeCapturePage,
+    ChargeCaptureSortField,
+    ChargeCaptureStatus,
+)
+from candid.resources.commons.types import SortDirection
 from candid.resources.charge_capture.resources.v_1.errors import ChargeExternalIdConflictError
 from candid.resources.commons.errors import EntityNotFoundError, HttpRequestValidationsError, UnauthorizedError
 from candid.core.api_error import ApiError
@@ -116,6 +123,47 @@ def test_invalid_data_raises_validation_errors_with_field_names(candid):
     errors = raised.value.body
     assert errors[0].field_name == "data.service_lines[0].quantity"
     assert errors[0].human_readable_message
+
+
+def test_get_all_filters_and_pages_through_the_sdk(candid):
+    for i, dos in enumerate([dt.date(2024, 1, 5), dt.date(2024, 2, 5), dt.date(2024, 3, 5)]):
+        candid.charge_capture.v_1.create(
+            data=_data(dos), charge_external_id=f"list-{i}", patient_external_id="list-patient",
+            status=ChargeCaptureStatus.BILLABLE,
+        )
+    candid.charge_capture.v_1.create(
+        data=_data(), charge_external_id="list-planned", patient_external_id="list-patient",
+        status=ChargeCaptureStatus.PLANNED,
+    )
+
+    page = candid.charge_capture.v_1.get_all(
+        patient_external_id="list-patient", status=ChargeCaptureStatus.BILLABLE,
+        sort=ChargeCaptureSortField.DATE_OF_SERVICE, sort_direction=SortDirection.ASC, limit=2,
+    )
+    assert isinstance(page, ChargeCapturePage)
+    assert page.item_count == 3
+    assert [c.charge_external_id for c in page.items] == ["list-0", "list-1"]
+    rest = candid.charge_capture.v_1.get_all(
+        patient_external_id="list-patient", status=ChargeCaptureStatus.BILLABLE,
+        sort=ChargeCaptureSortField.DATE_OF_SERVICE, sort_direction=SortDirection.ASC, limit=2,
+        page_token=page.next_page_token,
+    )
+    assert [c.charge_external_id for c in rest.items] == ["list-2"]
+    assert rest.next_page_token is None
+
+    in_february = candid.charge_capture.v_1.get_all(
+        date_of_service_min=dt.date(2024, 2, 1), date_of_service_max=dt.date(2024, 2, 29),
+    )
+    assert [c.charge_external_id for c in in_february.items] == ["list-1"]
+
+
+def test_get_all_with_a_bad_parameter_is_a_422_naming_it(candid):
+    # get_all declares no named errors, so the SDK raises its generic ApiError.
+    with pytest.raises(ApiError) as raised:
+        candid.charge_capture.v_1.get_all(limit=5000)
+    assert raised.value.status_code == 422
+    assert raised.value.body["errorName"] == "HttpRequestValidationsError"
+    assert raised.value.body["content"][0]["fieldName"] == "limit"
 
 
 def test_the_ledger_check_passes_after_the_scenarios(server):

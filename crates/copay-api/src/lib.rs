@@ -12,6 +12,7 @@ pub mod decoda;
 pub mod dialect;
 pub mod middleware;
 pub mod ops;
+pub mod query;
 mod router;
 pub mod wire;
 

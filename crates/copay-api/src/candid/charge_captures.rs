@@ -1,15 +1,15 @@
-//! Charge captures v1: `POST /api/charge_captures/v1`, `GET` and `PATCH /{id}`.
+//! Charge captures v1: create and list on `/api/charge_captures/v1`, get and update on `/{id}`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use copay_service::charge_captures::{
-    self as service, ChargeCapture, ChargeCapturePatch, EncounterData, EncounterDates,
-    NewChargeCapture,
+    self as service, ChargeCapture, ChargeCaptureFilter, ChargeCapturePatch, ChargeCaptureSort,
+    EncounterData, EncounterDates, ListOrder, NewChargeCapture,
 };
 
 use super::error::CandidError;
@@ -19,6 +19,7 @@ use super::types::{
     ResponsiblePartyType, SchemaInstance, ServiceLineUnits, WireDate, format_date,
 };
 use crate::AppState;
+use crate::query::QueryParams;
 use crate::wire::{FieldError, check_value, present};
 
 /// Request body A: a new charge capture.
@@ -459,4 +460,110 @@ pub async fn update(
     };
     let updated = service::update(&state.store, &tenant, id, patch).await?;
     Ok(Json(updated.into()))
+}
+
+/// `ChargeCapturePage`.
+#[derive(Serialize, ToSchema)]
+pub struct ChargeCapturePageResponse {
+    pub items: Vec<ChargeCaptureResponse>,
+    /// How many charge captures match the filters, over all pages.
+    pub item_count: i64,
+    pub next_page_token: Option<String>,
+    /// Always null: walk forward with `next_page_token`.
+    pub prev_page_token: Option<String>,
+}
+
+const STATUSES: &[&str] = &[
+    "planned",
+    "not-billable",
+    "billable",
+    "aborted",
+    "entered-in-error",
+];
+
+fn list_request(
+    query: &QueryParams,
+) -> Result<(ChargeCaptureFilter, ListOrder, Option<String>), FieldError> {
+    let date = |key: &str| -> Result<Option<time::Date>, FieldError> {
+        query
+            .string(key)
+            .map(|value| {
+                super::types::parse_date(&value).ok_or_else(|| {
+                    FieldError::at(
+                        &[key],
+                        format!("{value:?} is not a date (YYYY-MM-DD)"),
+                        "date_parsing",
+                    )
+                })
+            })
+            .transpose()
+    };
+    let filter = ChargeCaptureFilter {
+        status: query.one_of("status", STATUSES)?,
+        patient_external_id: query.string("patient_external_id"),
+        charge_external_id: query.string("charge_external_id"),
+        date_of_service_min: date("date_of_service_min")?,
+        date_of_service_max: date("date_of_service_max")?,
+        claim_creation_ids: query.parsed_list("claim_creation_ids", "a UUID")?,
+        exclude_linked_to_claim_creations: query
+            .bool("exclude_charges_linked_to_claims")?
+            .unwrap_or(false),
+    };
+    let sort = match query
+        .one_of("sort", &["created_at", "date_of_service"])?
+        .as_deref()
+    {
+        Some("date_of_service") => ChargeCaptureSort::DateOfService,
+        _ => ChargeCaptureSort::CreatedAt,
+    };
+    let descending = query.one_of("sort_direction", &["asc", "desc"])?.as_deref() != Some("asc");
+    let limit = query
+        .parsed::<u32>("limit", "a whole number")?
+        .unwrap_or(100);
+    Ok((
+        filter,
+        ListOrder {
+            sort,
+            descending,
+            limit,
+        },
+        query.string("page_token"),
+    ))
+}
+
+/// Lists the tenant's charge captures, newest first by default (`limit` 1–1000, default
+/// 100). Filters: `status`, `patient_external_id`, `charge_external_id`,
+/// `date_of_service_min`/`_max`, `claim_creation_ids` (repeatable),
+/// `exclude_charges_linked_to_claims`. Pages are keyset-based: rows inserted while paging
+/// never make a later page skip or repeat a row.
+#[utoipa::path(
+    get,
+    path = "/api/charge_captures/v1",
+    tag = "candid: charge captures",
+    params(
+        ("limit" = Option<u32>, Query), ("page_token" = Option<String>, Query),
+        ("sort" = Option<String>, Query, description = "created_at | date_of_service"),
+        ("sort_direction" = Option<String>, Query, description = "asc | desc"),
+        ("status" = Option<ChargeCaptureStatusWire>, Query), ("patient_external_id" = Option<String>, Query),
+        ("charge_external_id" = Option<String>, Query), ("date_of_service_min" = Option<String>, Query),
+        ("date_of_service_max" = Option<String>, Query), ("claim_creation_ids" = Option<Vec<String>>, Query),
+        ("exclude_charges_linked_to_claims" = Option<bool>, Query),
+    ),
+    security(("candid_bearer" = [])),
+    responses((status = 200, body = ChargeCapturePageResponse), (status = 422, description = "A parameter is invalid"))
+)]
+pub async fn get_all(
+    State(state): State<AppState>,
+    CandidTenant(tenant): CandidTenant,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<ChargeCapturePageResponse>, ChargeCaptureError> {
+    let query = QueryParams::parse(raw.as_deref());
+    let (filter, order, page_token) = list_request(&query).map_err(CandidError::validation)?;
+    let page = service::list(&state.store, &tenant, &filter, order, page_token.as_deref()).await?;
+    Ok(Json(ChargeCapturePageResponse {
+        items: page.items.into_iter().map(Into::into).collect(),
+        item_count: page.item_count,
+        next_page_token: page.next_page_token,
+        prev_page_token: None,
+    }))
 }

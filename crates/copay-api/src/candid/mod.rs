@@ -20,6 +20,6 @@ pub fn public_routes() -> OpenApiRouter<AppState> {
 /// Routes that need `Authorization: Bearer`; the caller adds the auth layer.
 pub fn protected_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(charge_captures::create))
+        .routes(routes!(charge_captures::create, charge_captures::get_all))
         .routes(routes!(charge_captures::get, charge_captures::update))
 }

@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod charge_capture_list;
 mod charge_captures;
 mod cli;
 mod foundation;
