@@ -85,6 +85,24 @@ class Server:
         slug = slug or f"t-{uuid.uuid4().hex[:12]}"
         return json.loads(self.copay("tenant", "create", slug, "--json"))
 
+    def process_claims(self, tenant, claim_creation_id=None):
+        """Runs claim-creation processing now through copay's own endpoint."""
+        token_request = urllib.request.Request(
+            f"{self.base_url}/api/auth/v2/token",
+            data=json.dumps({"client_id": tenant["client_id"], "client_secret": tenant["client_secret"]}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(token_request) as response:
+            token = json.load(response)["access_token"]
+        body = {} if claim_creation_id is None else {"claim_creation_id": str(claim_creation_id)}
+        request = urllib.request.Request(
+            f"{self.base_url}/copay/v1/claim-creations/process",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(request) as response:
+            return json.load(response)
+
     def verify(self):
         out = subprocess.run([COPAY_BIN, "verify", "--database-url", self.database_url], capture_output=True, text=True)
         return out.returncode, out.stdout

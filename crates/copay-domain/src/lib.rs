@@ -4,6 +4,7 @@
 //! exhaustively without a database or a server.
 
 pub mod charge_capture;
+pub mod claim_creation;
 pub mod ledger;
 pub mod money;
 

@@ -9,6 +9,7 @@ use copay_domain::charge_capture::{self, ChargeCaptureStatus};
 use copay_store::Store;
 use copay_store::charge_captures::{self as rows, ChargeCaptureRow};
 
+use crate::claim_creations::{self, ClaimCreationError, PostBilledChange};
 use crate::{ServiceError, TenantCtx};
 
 /// The dates inside an encounter payload that decide its date of service.
@@ -40,6 +41,10 @@ pub struct ChargeCapture {
     pub metadata: Option<Value>,
     pub hl7_message_type: Option<String>,
     pub claim_creation_id: Option<Uuid>,
+    /// Post-billed changes, oldest first.
+    pub updates: Vec<PostBilledChange>,
+    /// The newest unresolved error of its claim creation that names this capture.
+    pub error: Option<ClaimCreationError>,
 }
 
 #[derive(Debug, Clone)]
@@ -94,7 +99,116 @@ fn from_row(row: ChargeCaptureRow) -> Result<ChargeCapture, ServiceError> {
         metadata: row.metadata.map(|json| json.0),
         hl7_message_type: row.hl7_message_type,
         claim_creation_id: row.claim_creation_id,
+        updates: Vec::new(),
+        error: None,
     })
+}
+
+/// Fills in each capture's post-billed changes and current claim-creation error.
+async fn enrich(
+    store: &Store,
+    tenant_id: Uuid,
+    mut captures: Vec<ChargeCapture>,
+) -> Result<Vec<ChargeCapture>, ServiceError> {
+    let capture_ids: Vec<Uuid> = captures.iter().map(|c| c.id).collect();
+    let mut creation_ids: Vec<Uuid> = captures
+        .iter()
+        .filter_map(|c| c.claim_creation_id)
+        .collect();
+    creation_ids.sort();
+    creation_ids.dedup();
+    let changes = store
+        .charge_capture_changes(tenant_id, &capture_ids)
+        .await?;
+    let errors = store
+        .claim_creation_errors(tenant_id, &creation_ids)
+        .await?;
+    for capture in &mut captures {
+        capture.updates = changes
+            .iter()
+            .filter(|change| change.charge_capture_id == capture.id)
+            .cloned()
+            .map(Into::into)
+            .collect();
+        capture.error = errors
+            .iter()
+            .rev()
+            .find(|error| !error.resolved && error.charge_capture_id == Some(capture.id))
+            .cloned()
+            .map(Into::into);
+    }
+    Ok(captures)
+}
+
+async fn enrich_one(
+    store: &Store,
+    tenant_id: Uuid,
+    capture: ChargeCapture,
+) -> Result<ChargeCapture, ServiceError> {
+    let id = capture.id;
+    enrich(store, tenant_id, vec![capture])
+        .await?
+        .pop()
+        .ok_or_else(|| {
+            copay_store::StoreError::Corrupt(format!("charge capture {id} vanished")).into()
+        })
+}
+
+/// "Changed after billing: …" naming what differs, or `None` when nothing does.
+fn post_billed_message(before: &ChargeCaptureRow, after: &ChargeCaptureRow) -> Option<String> {
+    let mut fields: Vec<String> = Vec::new();
+    let mut compare = |name: &str, changed: bool| {
+        if changed {
+            fields.push(name.to_string());
+        }
+    };
+    compare(
+        "charge_external_id",
+        before.charge_external_id != after.charge_external_id,
+    );
+    compare(
+        "patient_external_id",
+        before.patient_external_id != after.patient_external_id,
+    );
+    compare("status", before.status != after.status);
+    compare(
+        "originating_system",
+        before.originating_system != after.originating_system,
+    );
+    compare(
+        "claim_creation_category",
+        before.claim_creation_category != after.claim_creation_category,
+    );
+    compare(
+        "ehr_source_url",
+        before.ehr_source_url != after.ehr_source_url,
+    );
+    compare(
+        "attachment_external_document_ids",
+        before
+            .attachment_external_document_ids
+            .as_ref()
+            .map(|j| &j.0)
+            != after
+                .attachment_external_document_ids
+                .as_ref()
+                .map(|j| &j.0),
+    );
+    compare(
+        "metadata",
+        before.metadata.as_ref().map(|j| &j.0) != after.metadata.as_ref().map(|j| &j.0),
+    );
+    compare(
+        "hl7_message_type",
+        before.hl7_message_type != after.hl7_message_type,
+    );
+    fields.extend(
+        copay_domain::claim_creation::changed_data_keys(&before.data.0, &after.data.0)
+            .into_iter()
+            .map(|key| format!("data.{key}")),
+    );
+    (!fields.is_empty())
+        .then(|| format!("Changed after the claim was created: {}", fields.join(", ")))
 }
 
 fn duplicate(external_id: &str) -> ServiceError {
@@ -132,6 +246,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
+    let mut row = row;
     let mut tx = store.begin().await?;
     if let Err(error) = rows::insert(&mut tx, &row).await {
         return Err(if error.is_unique_violation() {
@@ -140,8 +255,9 @@ pub async fn create(
             error.into()
         });
     }
+    row.claim_creation_id = claim_creations::place(&mut tx, &row).await?;
     tx.commit().await?;
-    from_row(row)
+    enrich_one(store, tenant.tenant_id, from_row(row)?).await
 }
 
 pub async fn get(
@@ -156,7 +272,7 @@ pub async fn get(
             entity: ENTITY,
             id: id.to_string(),
         })?;
-    from_row(row)
+    enrich_one(store, tenant.tenant_id, from_row(row)?).await
 }
 
 pub async fn update(
@@ -172,6 +288,7 @@ pub async fn update(
             entity: ENTITY,
             id: id.to_string(),
         })?;
+    let before = row.clone();
     if let Some(data) = patch.data {
         row.date_of_service = derive_date(&data);
         row.data = Json(data.document);
@@ -211,8 +328,23 @@ pub async fn update(
             error.into()
         });
     }
+    // A billed charge is not rebundled: the change is recorded for someone to act on.
+    // An update that changes nothing (the SDK's bodiless PATCH) moves nothing either.
+    if let Some(message) = post_billed_message(&before, &row) {
+        if claim_creations::is_billed(&mut tx, &before).await? {
+            copay_store::claim_creations::replace_unresolved_change(
+                &mut tx,
+                tenant.tenant_id,
+                id,
+                &message,
+            )
+            .await?;
+        } else {
+            row.claim_creation_id = claim_creations::place(&mut tx, &row).await?;
+        }
+    }
     tx.commit().await?;
-    from_row(row)
+    enrich_one(store, tenant.tenant_id, from_row(row)?).await
 }
 
 pub use copay_store::charge_captures::{ChargeCaptureFilter, ChargeCaptureSort};
@@ -312,7 +444,12 @@ pub async fn list(
         _ => None,
     };
     Ok(ChargeCapturePage {
-        items: rows.into_iter().map(from_row).collect::<Result<_, _>>()?,
+        items: enrich(
+            store,
+            tenant.tenant_id,
+            rows.into_iter().map(from_row).collect::<Result<_, _>>()?,
+        )
+        .await?,
         item_count,
         next_page_token,
     })

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod charge_captures;
+pub mod claim_creations;
 pub mod error;
 pub mod idempotency;
 pub mod secrets;

@@ -6,6 +6,8 @@
 //! transaction is live, so each query is type-checked against both drivers.
 
 pub mod charge_captures;
+pub mod claim_creations;
+pub mod encounters;
 pub mod idempotency;
 pub mod keys;
 pub mod ledger;

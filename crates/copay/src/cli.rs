@@ -41,6 +41,24 @@ pub enum Command {
     },
     /// Recompute every ledger balance from its transfers and check the invariants.
     Verify(DatabaseArgs),
+    /// Claim creations: process them now instead of waiting for the worker.
+    Claims {
+        #[command(subcommand)]
+        command: ClaimsCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClaimsCommand {
+    /// Process every not-started claim creation now, ignoring the quiet period; with
+    /// `--id`, process that one (an `in-error` one is tried again). Prints one JSON object.
+    Process {
+        /// One claim creation to process.
+        #[arg(long)]
+        id: Option<uuid::Uuid>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -65,6 +83,14 @@ pub struct ServeArgs {
     /// Database connections in the pool.
     #[arg(long, env = "COPAY_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
+    /// Seconds a claim creation must go unchanged before the worker turns it into a claim
+    /// (0: on the worker's next tick, about a second).
+    #[arg(
+        long,
+        env = "COPAY_CLAIM_CREATION_QUIET_PERIOD_SECS",
+        default_value_t = 60
+    )]
+    pub claim_creation_quiet_period_secs: u64,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +131,8 @@ impl ServeArgs {
         config.api.max_body_bytes = self.max_body_bytes;
         config.api.request_timeout = Duration::from_secs(self.request_timeout_secs);
         config.max_connections = self.db_max_connections;
+        config.claim_creation_quiet_period =
+            Duration::from_secs(self.claim_creation_quiet_period_secs);
         config
     }
 }
@@ -166,6 +194,30 @@ pub async fn tenant(command: &TenantCommand) -> anyhow::Result<()> {
                     println!("{}\t{}\t{}", t.slug, t.id, t.name);
                 }
             }
+            Ok(())
+        }
+    }
+}
+
+pub async fn claims(command: &ClaimsCommand) -> anyhow::Result<()> {
+    match command {
+        ClaimsCommand::Process { id, database } => {
+            let store = open_store(&database.database_url, 2).await?;
+            let out = match id {
+                Some(id) => {
+                    let outcome = copay_service::claim_creations::process_by_id(&store, None, *id)
+                        .await
+                        .with_context(|| format!("cannot process claim creation {id}"))?;
+                    serde_json::json!({"claim_creation_id": id, "outcome": format!("{outcome:?}").to_lowercase()})
+                }
+                None => {
+                    let report =
+                        copay_service::claim_creations::process_pending(&store, None).await?;
+                    serde_json::to_value(report)?
+                }
+            };
+            store.close().await;
+            println!("{out}");
             Ok(())
         }
     }

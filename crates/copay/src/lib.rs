@@ -24,6 +24,10 @@ pub struct ServerConfig {
     pub token_ttl: Duration,
     pub api: ApiConfig,
     pub max_connections: u32,
+    /// How long a claim creation must go unchanged before the worker processes it.
+    pub claim_creation_quiet_period: Duration,
+    /// How often the claim-creation worker looks for due creations.
+    pub claim_creation_tick: Duration,
 }
 
 impl ServerConfig {
@@ -34,6 +38,8 @@ impl ServerConfig {
             token_ttl: Duration::from_secs(5 * 60 * 60),
             api: ApiConfig::default(),
             max_connections: 16,
+            claim_creation_quiet_period: Duration::from_secs(60),
+            claim_creation_tick: Duration::from_secs(1),
         }
     }
 }
@@ -106,6 +112,12 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             .await
     });
     spawn_housekeeping(store.clone(), shutdown.subscribe());
+    spawn_claim_creation_worker(
+        store.clone(),
+        config.claim_creation_quiet_period,
+        config.claim_creation_tick,
+        shutdown.subscribe(),
+    );
     Ok(RunningServer {
         addr,
         store,
@@ -125,6 +137,38 @@ fn spawn_housekeeping(store: Store, mut stop: watch::Receiver<bool>) {
                         Ok(0) => {}
                         Ok(purged) => tracing::info!(purged, "expired idempotency keys removed"),
                         Err(error) => tracing::warn!(%error, "idempotency purge failed"),
+                    }
+                }
+                _ = stop.changed() => break,
+            }
+        }
+    });
+}
+
+/// Processes claim creations once they have been quiet for `quiet_period`. Several
+/// replicas may run it: each creation is processed in a transaction that locks it and
+/// re-checks its status, so one attempt wins and the others skip.
+fn spawn_claim_creation_worker(
+    store: Store,
+    quiet_period: Duration,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let quiet_ms = i64::try_from(quiet_period.as_millis()).unwrap_or(i64::MAX);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    match copay_service::claim_creations::process_due(&store, quiet_ms, 100).await {
+                        Ok(report) if report.succeeded + report.failed > 0 => tracing::info!(
+                            succeeded = report.succeeded,
+                            failed = report.failed,
+                            "claim creations processed"
+                        ),
+                        Ok(_) => {}
+                        Err(error) => tracing::warn!(%error, "claim-creation processing failed"),
                     }
                 }
                 _ = stop.changed() => break,

@@ -11,7 +11,9 @@ use copay_service::charge_captures::{
     self as service, ChargeCapture, ChargeCaptureFilter, ChargeCapturePatch, ChargeCaptureSort,
     EncounterData, EncounterDates, ListOrder, NewChargeCapture,
 };
+use copay_service::claim_creations::PostBilledChange;
 
+use super::claim_creations::ChargeCaptureErrorResponse;
 use super::error::CandidError;
 use super::extract::{CandidJson, CandidTenant};
 use super::types::{
@@ -96,10 +98,8 @@ pub struct ChargeCaptureResponse {
     pub claim_creation_category: Option<String>,
     #[schema(value_type = Option<Vec<SchemaInstance>>)]
     pub metadata: Option<Value>,
-    #[schema(value_type = Option<Object>)]
-    pub error: Option<Value>,
-    #[schema(value_type = Vec<Object>)]
-    pub updates: Vec<Value>,
+    pub error: Option<ChargeCaptureErrorResponse>,
+    pub updates: Vec<PostBilledChangeResponse>,
     pub claim_creation_id: Option<Uuid>,
 }
 
@@ -116,11 +116,65 @@ impl From<ChargeCapture> for ChargeCaptureResponse {
             originating_system: capture.originating_system,
             claim_creation_category: capture.claim_creation_category,
             metadata: capture.metadata,
-            error: None,
-            updates: Vec::new(),
+            error: capture.error.map(Into::into),
+            updates: capture.updates.into_iter().map(Into::into).collect(),
             claim_creation_id: capture.claim_creation_id,
         }
     }
+}
+
+/// `ChargeCapturePostBilledChange`: a change to a charge after its claim was created.
+#[derive(Serialize, ToSchema)]
+pub struct PostBilledChangeResponse {
+    pub id: Uuid,
+    pub message: String,
+    pub resolved: bool,
+}
+
+impl From<PostBilledChange> for PostBilledChangeResponse {
+    fn from(change: PostBilledChange) -> Self {
+        PostBilledChangeResponse {
+            id: change.id,
+            message: change.message,
+            resolved: change.resolved,
+        }
+    }
+}
+
+/// Request body C: which post-billed changes to mark, and how.
+#[derive(Deserialize, ToSchema)]
+pub struct PostBilledChangesUpdate {
+    pub charge_capture_change_ids: Vec<Uuid>,
+    pub resolved: bool,
+}
+
+/// Marks post-billed changes resolved (or unresolved again). An id the tenant does not
+/// have is a 404 and nothing changes.
+#[utoipa::path(
+    patch,
+    path = "/api/charge_captures/v1/changes",
+    tag = "candid: charge captures",
+    request_body = PostBilledChangesUpdate,
+    security(("candid_bearer" = [])),
+    responses(
+        (status = 200, body = Vec<PostBilledChangeResponse>),
+        (status = 404, description = "`EntityNotFoundError`"),
+        (status = 422, description = "`HttpRequestValidationsError`"),
+    )
+)]
+pub async fn update_post_billed_changes(
+    State(state): State<AppState>,
+    CandidTenant(tenant): CandidTenant,
+    CandidJson(body): CandidJson<PostBilledChangesUpdate>,
+) -> Result<Json<Vec<PostBilledChangeResponse>>, ChargeCaptureError> {
+    let changes = copay_service::claim_creations::set_changes_resolved(
+        &state.store,
+        &tenant,
+        &body.charge_capture_change_ids,
+        body.resolved,
+    )
+    .await?;
+    Ok(Json(changes.into_iter().map(Into::into).collect()))
 }
 
 /// The typed parts of `ChargeCaptureData` copay checks and reads; every other key is kept

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod charge_captures;
+pub mod claim_creations;
 pub mod error;
 pub mod extract;
 pub mod types;
@@ -21,5 +22,10 @@ pub fn public_routes() -> OpenApiRouter<AppState> {
 pub fn protected_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(charge_captures::create, charge_captures::get_all))
+        .routes(routes!(charge_captures::update_post_billed_changes))
         .routes(routes!(charge_captures::get, charge_captures::update))
+        .routes(routes!(claim_creations::get_all))
+        .routes(routes!(claim_creations::get_summary))
+        .routes(routes!(claim_creations::get))
+        .routes(routes!(claim_creations::resolve_charge_creation_error))
 }

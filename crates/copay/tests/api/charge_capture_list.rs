@@ -113,10 +113,10 @@ async fn filters_combine_and_item_count_counts_every_match(app: &TestApp) {
         ("charge_external_id=b1", &["b1"]),
         ("charge_external_id=b1&patient_external_id=pat-a", &[]),
         ("status=aborted", &[]),
-        // None of them is in a claim creation yet.
+        // Billable captures are bundled into claim creations at once; the planned one is not.
         (
-            "exclude_charges_linked_to_claims=true&patient_external_id=pat-b",
-            &["b1"],
+            "exclude_charges_linked_to_claims=true&patient_external_id=pat-a",
+            &["a2"],
         ),
         (
             "claim_creation_ids=0190d7a4-0000-7000-8000-000000000000",

@@ -6,6 +6,7 @@ mod harness;
 
 mod charge_capture_list;
 mod charge_captures;
+mod claim_creations;
 mod cli;
 mod foundation;
 mod idempotency;
