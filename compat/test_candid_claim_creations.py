@@ -124,3 +124,24 @@ def test_another_tenants_claim_creation_is_not_found(server, client_and_tenant):
         other.charge_capture_bundles.v_1.get(charge.claim_creation_id)
     assert raised.value.status_code == 404
     assert raised.value.body["errorName"] == "EntityNotFoundError"
+
+
+def test_the_encounter_of_a_successful_creation_parses_with_the_sdk(server, client_and_tenant):
+    from candid.resources.encounters.resources.v_4.types import Encounter, EncounterPage
+
+    candid, tenant = client_and_tenant
+    charge = _capture(candid, "enc-1", _data(dt.date(2024, 9, 1)))
+    server.process_claims(tenant)
+    creation = candid.charge_capture_bundles.v_1.get(charge.claim_creation_id)
+    encounter = candid.encounters.v_4.get(creation.created_encounter_id)
+    assert isinstance(encounter, Encounter)
+    assert encounter.encounter_id == creation.created_encounter_id
+    assert encounter.patient.external_id == "compat-patient"
+    line = encounter.claims[0].service_lines[0]
+    assert line.procedure_code == "99213"
+    assert line.charge_amount_cents == 12000
+    assert line.insurance_balance_cents == 12000
+
+    page = candid.encounters.v_4.get_all(limit=10)
+    assert isinstance(page, EncounterPage)
+    assert [item.encounter_id for item in page.items] == [encounter.encounter_id]

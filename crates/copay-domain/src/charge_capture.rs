@@ -44,14 +44,14 @@ impl fmt::Display for ChargeCaptureStatus {
     }
 }
 
-/// A charge's date of service: the earliest service-line date when any line has one,
-/// else the encounter-level date. Lines are what get billed, so their dates win.
+/// A charge's date of service: the earliest of its service lines' dates, where a line
+/// without its own date counts as on the encounter-level date; with no dated line, the
+/// encounter-level date. Lines are what get billed, so their dates win.
 pub fn date_of_service(encounter_date: Option<Date>, line_dates: &[Option<Date>]) -> Option<Date> {
     line_dates
         .iter()
-        .flatten()
+        .filter_map(|line| line.or(encounter_date))
         .min()
-        .copied()
         .or(encounter_date)
 }
 
@@ -95,6 +95,18 @@ mod tests {
                     Some(date!(2024 - 05 - 11))
                 ]
             ),
+            // The undated line happened on the encounter's date, the earliest.
+            encounter
+        );
+        assert_eq!(
+            date_of_service(
+                encounter,
+                &[Some(date!(2024 - 05 - 12)), Some(date!(2024 - 05 - 09))]
+            ),
+            Some(date!(2024 - 05 - 09))
+        );
+        assert_eq!(
+            date_of_service(None, &[None, Some(date!(2024 - 05 - 11))]),
             Some(date!(2024 - 05 - 11))
         );
         assert_eq!(date_of_service(None, &[None]), None);

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod charge_captures;
 pub mod claim_creations;
+pub mod encounters;
 pub mod error;
 pub mod idempotency;
 pub mod secrets;

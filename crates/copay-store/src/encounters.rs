@@ -189,3 +189,28 @@ impl Store {
         Ok(rows)
     }
 }
+
+impl Store {
+    /// Stored (debit-positive) balances of the accounts of `kind` owned by `owner_ids`.
+    pub async fn owner_balances(
+        &self,
+        tenant_id: Uuid,
+        kind: &str,
+        owner_ids: &[Uuid],
+    ) -> StoreResult<Vec<(Uuid, i64)>> {
+        if owner_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = on_db!(self, pool => {
+            let mut qb = sqlx::QueryBuilder::new("SELECT owner_id, balance FROM ledger_accounts WHERE tenant_id = ");
+            qb.push_bind(tenant_id).push(" AND kind = ").push_bind(kind.to_string()).push(" AND owner_id IN (");
+            let mut ids = qb.separated(", ");
+            for id in owner_ids {
+                ids.push_bind(*id);
+            }
+            qb.push(")");
+            qb.build_query_as::<(Uuid, i64)>().fetch_all(pool).await
+        })?;
+        Ok(rows)
+    }
+}

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod charge_captures;
 pub mod claim_creations;
+pub mod encounters;
 pub mod error;
 pub mod extract;
 pub mod types;
@@ -28,4 +29,6 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(claim_creations::get_summary))
         .routes(routes!(claim_creations::get))
         .routes(routes!(claim_creations::resolve_charge_creation_error))
+        .routes(routes!(encounters::get_all))
+        .routes(routes!(encounters::get))
 }

@@ -77,7 +77,7 @@ CREATE TABLE service_lines (
     encounter_id UUID NOT NULL REFERENCES encounters (id),
     claim_id UUID NOT NULL REFERENCES claims (id),
     charge_capture_id UUID REFERENCES charge_captures (id),
-    position INTEGER NOT NULL,
+    position BIGINT NOT NULL,
     procedure_code TEXT NOT NULL,
     quantity TEXT NOT NULL,
     units TEXT NOT NULL,

@@ -8,6 +8,7 @@ mod charge_capture_list;
 mod charge_captures;
 mod claim_creations;
 mod cli;
+mod encounters;
 mod foundation;
 mod idempotency;
 mod ledger;

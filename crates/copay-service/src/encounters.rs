@@ -1,0 +1,154 @@
+//! Encounters made by successful claim creations, read with their claims, service lines
+//! and the lines' balances.
+
+use std::collections::HashMap;
+
+use copay_domain::ledger::AccountKind;
+use copay_store::Store;
+use copay_store::encounters::{ClaimRow, EncounterRow, ServiceLineRow};
+use uuid::Uuid;
+
+use crate::{ServiceError, TenantCtx};
+
+#[derive(Debug, Clone)]
+pub struct ServiceLine {
+    pub row: ServiceLineRow,
+    /// What the payer still owes on the line, in cents.
+    pub insurance_balance_cents: i64,
+    /// What the patient owes on the line, in cents.
+    pub patient_balance_cents: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub row: ClaimRow,
+    pub service_lines: Vec<ServiceLine>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Encounter {
+    pub row: EncounterRow,
+    pub claims: Vec<Claim>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EncounterPage {
+    pub items: Vec<Encounter>,
+    pub next_page_token: Option<String>,
+}
+
+async fn assemble(
+    store: &Store,
+    tenant_id: Uuid,
+    rows: Vec<EncounterRow>,
+) -> Result<Vec<Encounter>, ServiceError> {
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let claims = store.claims_of(tenant_id, &ids).await?;
+    let lines = store.service_lines_of(tenant_id, &ids).await?;
+    let line_ids: Vec<Uuid> = lines.iter().map(|line| line.id).collect();
+    let balances = async |kind: AccountKind| -> Result<HashMap<Uuid, i64>, ServiceError> {
+        Ok(store
+            .owner_balances(tenant_id, kind.as_str(), &line_ids)
+            .await?
+            .into_iter()
+            .collect())
+    };
+    let insurance = balances(AccountKind::ServiceLineInsuranceBalance).await?;
+    let patient = balances(AccountKind::ServiceLinePatientBalance).await?;
+    let mut lines_by_claim: HashMap<Uuid, Vec<ServiceLine>> = HashMap::new();
+    for line in lines {
+        lines_by_claim
+            .entry(line.claim_id)
+            .or_default()
+            .push(ServiceLine {
+                insurance_balance_cents: insurance.get(&line.id).copied().unwrap_or(0),
+                patient_balance_cents: patient.get(&line.id).copied().unwrap_or(0),
+                row: line,
+            });
+    }
+    let mut claims_by_encounter: HashMap<Uuid, Vec<Claim>> = HashMap::new();
+    for claim in claims {
+        claims_by_encounter
+            .entry(claim.encounter_id)
+            .or_default()
+            .push(Claim {
+                service_lines: lines_by_claim.remove(&claim.id).unwrap_or_default(),
+                row: claim,
+            });
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| Encounter {
+            claims: claims_by_encounter.remove(&row.id).unwrap_or_default(),
+            row,
+        })
+        .collect())
+}
+
+pub async fn get(store: &Store, tenant: &TenantCtx, id: Uuid) -> Result<Encounter, ServiceError> {
+    let not_found = || ServiceError::NotFound {
+        entity: "encounter",
+        id: id.to_string(),
+    };
+    let row = store
+        .encounter(tenant.tenant_id, id)
+        .await?
+        .ok_or_else(not_found)?;
+    assemble(store, tenant.tenant_id, vec![row])
+        .await?
+        .pop()
+        .ok_or_else(not_found)
+}
+
+mod page_token {
+    //! Tokens for the encounter list (newest first): base64url of `enc1|<last id>`.
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use uuid::Uuid;
+
+    pub fn encode(id: Uuid) -> String {
+        URL_SAFE_NO_PAD.encode(format!("enc1|{id}"))
+    }
+
+    pub fn decode(token: &str) -> Option<Uuid> {
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
+        Uuid::parse_str(text.strip_prefix("enc1|")?).ok()
+    }
+}
+
+/// Encounters newest first, `limit` per page (1–1000).
+pub async fn list(
+    store: &Store,
+    tenant: &TenantCtx,
+    limit: u32,
+    page_token: Option<&str>,
+) -> Result<EncounterPage, ServiceError> {
+    if limit == 0 || limit > crate::charge_captures::MAX_PAGE_SIZE {
+        return Err(ServiceError::invalid(
+            "limit",
+            format!(
+                "must be between 1 and {}",
+                crate::charge_captures::MAX_PAGE_SIZE
+            ),
+        ));
+    }
+    let before = page_token
+        .map(|token| {
+            page_token::decode(token)
+                .ok_or_else(|| ServiceError::invalid("page_token", "is not a page token"))
+        })
+        .transpose()?;
+    let mut rows = store
+        .encounters_page(tenant.tenant_id, before, i64::from(limit) + 1)
+        .await?;
+    let has_more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_page_token = rows
+        .last()
+        .filter(|_| has_more)
+        .map(|row| page_token::encode(row.id));
+    Ok(EncounterPage {
+        items: assemble(store, tenant.tenant_id, rows).await?,
+        next_page_token,
+    })
+}
