@@ -368,36 +368,28 @@ pub struct ListOrder {
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
 mod page_token {
-    //! Opaque page tokens: base64url of `v1|<sort>|<direction>|<key>|<id>`. They carry
-    //! the sort so a token cannot be replayed against another order.
+    //! Charge-capture list tokens: `v1|<sort>|<direction>` tag, `<key>|<id>` payload.
 
-    use base64::Engine;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use uuid::Uuid;
 
     use super::{ChargeCaptureSort, ListOrder};
 
     fn order_tag(order: &ListOrder) -> &'static str {
         match (order.sort, order.descending) {
-            (ChargeCaptureSort::CreatedAt, true) => "created_at|desc",
-            (ChargeCaptureSort::CreatedAt, false) => "created_at|asc",
-            (ChargeCaptureSort::DateOfService, true) => "date_of_service|desc",
-            (ChargeCaptureSort::DateOfService, false) => "date_of_service|asc",
+            (ChargeCaptureSort::CreatedAt, true) => "v1|created_at|desc",
+            (ChargeCaptureSort::CreatedAt, false) => "v1|created_at|asc",
+            (ChargeCaptureSort::DateOfService, true) => "v1|date_of_service|desc",
+            (ChargeCaptureSort::DateOfService, false) => "v1|date_of_service|asc",
         }
     }
 
     pub fn encode(order: &ListOrder, key: &str, id: Uuid) -> String {
-        URL_SAFE_NO_PAD.encode(format!("v1|{}|{key}|{id}", order_tag(order)))
+        crate::page_token::encode(order_tag(order), &format!("{key}|{id}"))
     }
 
     pub fn decode(order: &ListOrder, token: &str) -> Option<(String, Uuid)> {
-        let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
-        let text = String::from_utf8(bytes).ok()?;
-        let rest = text
-            .strip_prefix("v1|")?
-            .strip_prefix(order_tag(order))?
-            .strip_prefix('|')?;
-        let (key, id) = rest.rsplit_once('|')?;
+        let payload = crate::page_token::decode(order_tag(order), token)?;
+        let (key, id) = payload.rsplit_once('|')?;
         Some((key.to_string(), Uuid::parse_str(id).ok()?))
     }
 }

@@ -616,25 +616,8 @@ pub struct ClaimCreationPage {
 
 pub use copay_store::claim_creations::ClaimCreationFilter as Filter;
 
-mod page_token {
-    //! Tokens for the claim-creation list: base64url of `cc1|<direction>|<last id>`.
-    use base64::Engine;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use uuid::Uuid;
-
-    fn tag(descending: bool) -> &'static str {
-        if descending { "cc1|desc|" } else { "cc1|asc|" }
-    }
-
-    pub fn encode(descending: bool, id: Uuid) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}{id}", tag(descending)))
-    }
-
-    pub fn decode(descending: bool, token: &str) -> Option<Uuid> {
-        let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
-        let text = String::from_utf8(bytes).ok()?;
-        Uuid::parse_str(text.strip_prefix(tag(descending))?).ok()
-    }
+fn page_tag(descending: bool) -> &'static str {
+    if descending { "cc1|desc" } else { "cc1|asc" }
 }
 
 pub async fn list(
@@ -656,12 +639,14 @@ pub async fn list(
     }
     let after = page_token
         .map(|token| {
-            page_token::decode(descending, token).ok_or_else(|| {
-                ServiceError::invalid(
-                    "page_token",
-                    "is not a page token of this list's sort direction",
-                )
-            })
+            crate::page_token::decode(page_tag(descending), token)
+                .and_then(|id| Uuid::parse_str(&id).ok())
+                .ok_or_else(|| {
+                    ServiceError::invalid(
+                        "page_token",
+                        "is not a page token of this list's sort direction",
+                    )
+                })
         })
         .transpose()?;
     let mut rows = store
@@ -672,7 +657,7 @@ pub async fn list(
     let next_page_token = rows
         .last()
         .filter(|_| has_more)
-        .map(|last| page_token::encode(descending, last.id));
+        .map(|last| crate::page_token::encode(page_tag(descending), &last.id.to_string()));
     Ok(ClaimCreationPage {
         items: assemble(store, tenant.tenant_id, rows).await?,
         next_page_token,

@@ -100,22 +100,6 @@ pub async fn get(store: &Store, tenant: &TenantCtx, id: Uuid) -> Result<Encounte
         .ok_or_else(not_found)
 }
 
-mod page_token {
-    //! Tokens for the encounter list (newest first): base64url of `enc1|<last id>`.
-    use base64::Engine;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use uuid::Uuid;
-
-    pub fn encode(id: Uuid) -> String {
-        URL_SAFE_NO_PAD.encode(format!("enc1|{id}"))
-    }
-
-    pub fn decode(token: &str) -> Option<Uuid> {
-        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
-        Uuid::parse_str(text.strip_prefix("enc1|")?).ok()
-    }
-}
-
 /// Encounters newest first, `limit` per page (1–1000).
 pub async fn list(
     store: &Store,
@@ -134,7 +118,8 @@ pub async fn list(
     }
     let before = page_token
         .map(|token| {
-            page_token::decode(token)
+            crate::page_token::decode("enc1", token)
+                .and_then(|id| Uuid::parse_str(&id).ok())
                 .ok_or_else(|| ServiceError::invalid("page_token", "is not a page token"))
         })
         .transpose()?;
@@ -146,7 +131,7 @@ pub async fn list(
     let next_page_token = rows
         .last()
         .filter(|_| has_more)
-        .map(|row| page_token::encode(row.id));
+        .map(|row| crate::page_token::encode("enc1", &row.id.to_string()));
     Ok(EncounterPage {
         items: assemble(store, tenant.tenant_id, rows).await?,
         next_page_token,
