@@ -70,6 +70,25 @@ impl QueryParams {
         }
     }
 
+    /// A calendar date, `YYYY-MM-DD`.
+    pub fn date(&self, key: &str) -> Result<Option<time::Date>, FieldError> {
+        self.string(key)
+            .map(|value| {
+                time::Date::parse(
+                    &value,
+                    time::macros::format_description!("[year]-[month]-[day]"),
+                )
+                .map_err(|_| {
+                    FieldError::at(
+                        &[key],
+                        format!("{value:?} is not a date (YYYY-MM-DD)"),
+                        "date_parsing",
+                    )
+                })
+            })
+            .transpose()
+    }
+
     pub fn bool(&self, key: &str) -> Result<Option<bool>, FieldError> {
         match self.string(key).as_deref() {
             None => Ok(None),

@@ -365,7 +365,7 @@ pub struct ListOrder {
     pub limit: u32,
 }
 
-pub const MAX_PAGE_SIZE: u32 = 1000;
+pub use crate::paging::MAX_PAGE_SIZE;
 
 mod page_token {
     //! Charge-capture list tokens: `v1|<sort>|<direction>` tag, `<key>|<id>` payload.
@@ -384,11 +384,11 @@ mod page_token {
     }
 
     pub fn encode(order: &ListOrder, key: &str, id: Uuid) -> String {
-        crate::page_token::encode(order_tag(order), &format!("{key}|{id}"))
+        crate::paging::encode(order_tag(order), &format!("{key}|{id}"))
     }
 
     pub fn decode(order: &ListOrder, token: &str) -> Option<(String, Uuid)> {
-        let payload = crate::page_token::decode(order_tag(order), token)?;
+        let payload = crate::paging::decode(order_tag(order), token)?;
         let (key, id) = payload.rsplit_once('|')?;
         Some((key.to_string(), Uuid::parse_str(id).ok()?))
     }
@@ -401,12 +401,7 @@ pub async fn list(
     order: ListOrder,
     page_token: Option<&str>,
 ) -> Result<ChargeCapturePage, ServiceError> {
-    if order.limit == 0 || order.limit > MAX_PAGE_SIZE {
-        return Err(ServiceError::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_PAGE_SIZE}"),
-        ));
-    }
+    crate::paging::check_limit(order.limit)?;
     let after = match page_token {
         None => None,
         Some(token) => Some(page_token::decode(&order, token).ok_or_else(|| {
@@ -425,16 +420,14 @@ pub async fn list(
     let (mut rows, item_count) = store
         .list_charge_captures(tenant.tenant_id, filter, &request)
         .await?;
-    let has_more = rows.len() > order.limit as usize;
-    rows.truncate(order.limit as usize);
-    let next_page_token = match rows.last() {
-        Some(last) if has_more => Some(page_token::encode(
-            &order,
-            &copay_store::charge_captures::date_key(last.date_of_service),
-            last.id,
-        )),
-        _ => None,
-    };
+    let next_page_token =
+        crate::paging::last_before_next_page(&mut rows, order.limit).map(|last| {
+            page_token::encode(
+                &order,
+                &copay_store::charge_captures::date_key(last.date_of_service),
+                last.id,
+            )
+        });
     Ok(ChargeCapturePage {
         items: enrich(
             store,

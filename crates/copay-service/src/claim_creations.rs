@@ -628,36 +628,13 @@ pub async fn list(
     limit: u32,
     page_token: Option<&str>,
 ) -> Result<ClaimCreationPage, ServiceError> {
-    if limit == 0 || limit > crate::charge_captures::MAX_PAGE_SIZE {
-        return Err(ServiceError::invalid(
-            "limit",
-            format!(
-                "must be between 1 and {}",
-                crate::charge_captures::MAX_PAGE_SIZE
-            ),
-        ));
-    }
-    let after = page_token
-        .map(|token| {
-            crate::page_token::decode(page_tag(descending), token)
-                .and_then(|id| Uuid::parse_str(&id).ok())
-                .ok_or_else(|| {
-                    ServiceError::invalid(
-                        "page_token",
-                        "is not a page token of this list's sort direction",
-                    )
-                })
-        })
-        .transpose()?;
+    crate::paging::check_limit(limit)?;
+    let after = crate::paging::decode_id(page_tag(descending), page_token)?;
     let mut rows = store
         .list_claim_creations(tenant.tenant_id, filter, descending, after, limit)
         .await?;
-    let has_more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_page_token = rows
-        .last()
-        .filter(|_| has_more)
-        .map(|last| crate::page_token::encode(page_tag(descending), &last.id.to_string()));
+    let next_page_token = crate::paging::last_before_next_page(&mut rows, limit)
+        .map(|last| crate::paging::encode(page_tag(descending), &last.id.to_string()));
     Ok(ClaimCreationPage {
         items: assemble(store, tenant.tenant_id, rows).await?,
         next_page_token,

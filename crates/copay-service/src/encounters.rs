@@ -107,31 +107,13 @@ pub async fn list(
     limit: u32,
     page_token: Option<&str>,
 ) -> Result<EncounterPage, ServiceError> {
-    if limit == 0 || limit > crate::charge_captures::MAX_PAGE_SIZE {
-        return Err(ServiceError::invalid(
-            "limit",
-            format!(
-                "must be between 1 and {}",
-                crate::charge_captures::MAX_PAGE_SIZE
-            ),
-        ));
-    }
-    let before = page_token
-        .map(|token| {
-            crate::page_token::decode("enc1", token)
-                .and_then(|id| Uuid::parse_str(&id).ok())
-                .ok_or_else(|| ServiceError::invalid("page_token", "is not a page token"))
-        })
-        .transpose()?;
+    crate::paging::check_limit(limit)?;
+    let before = crate::paging::decode_id("enc1", page_token)?;
     let mut rows = store
         .encounters_page(tenant.tenant_id, before, i64::from(limit) + 1)
         .await?;
-    let has_more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_page_token = rows
-        .last()
-        .filter(|_| has_more)
-        .map(|row| crate::page_token::encode("enc1", &row.id.to_string()));
+    let next_page_token = crate::paging::last_before_next_page(&mut rows, limit)
+        .map(|row| crate::paging::encode("enc1", &row.id.to_string()));
     Ok(EncounterPage {
         items: assemble(store, tenant.tenant_id, rows).await?,
         next_page_token,

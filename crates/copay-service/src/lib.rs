@@ -9,7 +9,7 @@ pub mod claim_creations;
 pub mod encounters;
 pub mod error;
 pub mod idempotency;
-mod page_token;
+mod paging;
 pub mod secrets;
 pub mod tenants;
 pub mod verify;

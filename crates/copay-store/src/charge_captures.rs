@@ -99,14 +99,7 @@ macro_rules! push_filter {
             qb.push(" AND date_of_service_key <> '' AND date_of_service_key <= ")
                 .push_bind(date_key(Some(max)));
         }
-        if !filter.claim_creation_ids.is_empty() {
-            qb.push(" AND claim_creation_id IN (");
-            let mut ids = qb.separated(", ");
-            for id in &filter.claim_creation_ids {
-                ids.push_bind(*id);
-            }
-            qb.push(")");
-        }
+        push_in!(qb, "claim_creation_id", filter.claim_creation_ids);
         if filter.exclude_linked_to_claim_creations {
             qb.push(" AND claim_creation_id IS NULL");
         }

@@ -3,10 +3,10 @@
 use serde_json::Value;
 use sqlx::FromRow;
 use sqlx::types::Json;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::charge_captures::ChargeCaptureRow;
+use crate::charge_captures::{ChargeCaptureRow, date_key};
 use crate::{Store, StoreResult, Tx, on_db, on_tx};
 
 #[derive(Debug, Clone, FromRow)]
@@ -366,12 +366,9 @@ impl Store {
         }
         let rows = on_db!(self, pool => {
             let mut qb = sqlx::QueryBuilder::new(select_error!("WHERE tenant_id = "));
-            qb.push_bind(tenant_id).push(" AND claim_creation_id IN (");
-            let mut ids = qb.separated(", ");
-            for id in claim_creation_ids {
-                ids.push_bind(*id);
-            }
-            qb.push(") ORDER BY id");
+            qb.push_bind(tenant_id);
+            push_in!(qb, "claim_creation_id", claim_creation_ids);
+            qb.push(" ORDER BY id");
             qb.build_query_as::<ClaimCreationErrorRow>().fetch_all(pool).await
         })?;
         Ok(rows)
@@ -391,12 +388,9 @@ impl Store {
                 "SELECT id, tenant_id, charge_capture_id, message, resolved, created_at, updated_at \
                  FROM charge_capture_changes WHERE tenant_id = ",
             );
-            qb.push_bind(tenant_id).push(" AND charge_capture_id IN (");
-            let mut ids = qb.separated(", ");
-            for id in capture_ids {
-                ids.push_bind(*id);
-            }
-            qb.push(") ORDER BY id");
+            qb.push_bind(tenant_id);
+            push_in!(qb, "charge_capture_id", capture_ids);
+            qb.push(" ORDER BY id");
             qb.build_query_as::<ChangeRow>().fetch_all(pool).await
         })?;
         Ok(rows)
@@ -442,26 +436,13 @@ pub struct ClaimCreationFilter {
     pub status: Option<String>,
     pub charge_status: Option<String>,
     pub charge_external_id: Option<String>,
-    pub date_of_service_min: Option<String>,
-    pub date_of_service_max: Option<String>,
+    pub date_of_service_min: Option<Date>,
+    pub date_of_service_max: Option<Date>,
     pub claim_ids: Vec<Uuid>,
     pub claim_creation_ids: Vec<Uuid>,
     pub claim_creation_categories: Vec<String>,
     pub claim_status: Option<String>,
     pub has_charge_capture_updates: Option<bool>,
-}
-
-macro_rules! push_in {
-    ($qb:expr, $column:literal, $values:expr) => {
-        if !$values.is_empty() {
-            $qb.push(concat!(" AND ", $column, " IN ("));
-            let mut separated = $qb.separated(", ");
-            for value in $values.iter() {
-                separated.push_bind(value.clone());
-            }
-            $qb.push(")");
-        }
-    };
 }
 
 macro_rules! push_creation_filter {
@@ -477,12 +458,12 @@ macro_rules! push_creation_filter {
         if let Some(value) = &filter.status {
             qb.push(" AND cc.status = ").push_bind(value.clone());
         }
-        if let Some(min) = &filter.date_of_service_min {
-            qb.push(" AND cc.date_of_service_key >= ").push_bind(min.clone());
+        if let Some(min) = filter.date_of_service_min {
+            qb.push(" AND cc.date_of_service_key >= ").push_bind(date_key(Some(min)));
         }
-        if let Some(max) = &filter.date_of_service_max {
+        if let Some(max) = filter.date_of_service_max {
             qb.push(" AND cc.date_of_service_key <> '' AND cc.date_of_service_key <= ")
-                .push_bind(max.clone());
+                .push_bind(date_key(Some(max)));
         }
         push_in!(qb, "cc.claim_id", filter.claim_ids);
         push_in!(qb, "cc.id", filter.claim_creation_ids);

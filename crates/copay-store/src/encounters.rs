@@ -152,12 +152,9 @@ impl Store {
             let mut qb = sqlx::QueryBuilder::new(
                 "SELECT id, tenant_id, encounter_id, status, created_at FROM claims WHERE tenant_id = ",
             );
-            qb.push_bind(tenant_id).push(" AND encounter_id IN (");
-            let mut ids = qb.separated(", ");
-            for id in encounter_ids {
-                ids.push_bind(*id);
-            }
-            qb.push(") ORDER BY id");
+            qb.push_bind(tenant_id);
+            push_in!(qb, "encounter_id", encounter_ids);
+            qb.push(" ORDER BY id");
             qb.build_query_as::<ClaimRow>().fetch_all(pool).await
         })?;
         Ok(rows)
@@ -178,12 +175,9 @@ impl Store {
                  units, charge_amount_cents, date_of_service, end_date_of_service, data, created_at \
                  FROM service_lines WHERE tenant_id = ",
             );
-            qb.push_bind(tenant_id).push(" AND encounter_id IN (");
-            let mut ids = qb.separated(", ");
-            for id in encounter_ids {
-                ids.push_bind(*id);
-            }
-            qb.push(") ORDER BY claim_id, position");
+            qb.push_bind(tenant_id);
+            push_in!(qb, "encounter_id", encounter_ids);
+            qb.push(" ORDER BY claim_id, position");
             qb.build_query_as::<ServiceLineRow>().fetch_all(pool).await
         })?;
         Ok(rows)
@@ -203,12 +197,8 @@ impl Store {
         }
         let rows = on_db!(self, pool => {
             let mut qb = sqlx::QueryBuilder::new("SELECT owner_id, balance FROM ledger_accounts WHERE tenant_id = ");
-            qb.push_bind(tenant_id).push(" AND kind = ").push_bind(kind.to_string()).push(" AND owner_id IN (");
-            let mut ids = qb.separated(", ");
-            for id in owner_ids {
-                ids.push_bind(*id);
-            }
-            qb.push(")");
+            qb.push_bind(tenant_id).push(" AND kind = ").push_bind(kind.to_string());
+            push_in!(qb, "owner_id", owner_ids);
             qb.build_query_as::<(Uuid, i64)>().fetch_all(pool).await
         })?;
         Ok(rows)

@@ -5,6 +5,21 @@
 //! the [`on_db!`] and [`on_tx!`] macros run one body against whichever pool or
 //! transaction is live, so each query is type-checked against both drivers.
 
+/// Appends ` AND <column> IN (<binds>)` for a non-empty list; an empty list adds nothing
+/// (so callers that must match nothing on an empty list return early).
+macro_rules! push_in {
+    ($qb:expr, $column:literal, $values:expr) => {
+        if !$values.is_empty() {
+            $qb.push(concat!(" AND ", $column, " IN ("));
+            let mut separated = $qb.separated(", ");
+            for value in $values.iter() {
+                separated.push_bind(value.clone());
+            }
+            $qb.push(")");
+        }
+    };
+}
+
 pub mod charge_captures;
 pub mod claim_creations;
 pub mod encounters;

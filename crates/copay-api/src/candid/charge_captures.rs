@@ -538,26 +538,12 @@ const STATUSES: &[&str] = &[
 fn list_request(
     query: &QueryParams,
 ) -> Result<(ChargeCaptureFilter, ListOrder, Option<String>), FieldError> {
-    let date = |key: &str| -> Result<Option<time::Date>, FieldError> {
-        query
-            .string(key)
-            .map(|value| {
-                super::types::parse_date(&value).ok_or_else(|| {
-                    FieldError::at(
-                        &[key],
-                        format!("{value:?} is not a date (YYYY-MM-DD)"),
-                        "date_parsing",
-                    )
-                })
-            })
-            .transpose()
-    };
     let filter = ChargeCaptureFilter {
         status: query.one_of("status", STATUSES)?,
         patient_external_id: query.string("patient_external_id"),
         charge_external_id: query.string("charge_external_id"),
-        date_of_service_min: date("date_of_service_min")?,
-        date_of_service_max: date("date_of_service_max")?,
+        date_of_service_min: query.date("date_of_service_min")?,
+        date_of_service_max: query.date("date_of_service_max")?,
         claim_creation_ids: query.parsed_list("claim_creation_ids", "a UUID")?,
         exclude_linked_to_claim_creations: query
             .bool("exclude_charges_linked_to_claims")?

@@ -13,7 +13,7 @@ use copay_service::claim_creations::{self as service, ClaimCreation, ClaimCreati
 
 use super::error::CandidError;
 use super::extract::{CandidJson, CandidTenant};
-use super::types::{ChargeCaptureStatusWire, parse_date};
+use super::types::ChargeCaptureStatusWire;
 use crate::AppState;
 use crate::query::QueryParams;
 use crate::wire::FieldError;
@@ -181,23 +181,6 @@ struct ListRequest {
     page_token: Option<String>,
 }
 
-fn date_key(query: &QueryParams, key: &str) -> Result<Option<String>, FieldError> {
-    query
-        .string(key)
-        .map(|value| {
-            parse_date(&value)
-                .map(|date| copay_store::charge_captures::date_key(Some(date)))
-                .ok_or_else(|| {
-                    FieldError::at(
-                        &[key],
-                        format!("{value:?} is not a date (YYYY-MM-DD)"),
-                        "date_parsing",
-                    )
-                })
-        })
-        .transpose()
-}
-
 fn list_request(query: &QueryParams) -> Result<ListRequest, FieldError> {
     query.one_of("sort", &["created_at"])?;
     let filter = Filter {
@@ -205,8 +188,8 @@ fn list_request(query: &QueryParams) -> Result<ListRequest, FieldError> {
         status: query.one_of("claim_creation_status", CREATION_STATUSES)?,
         charge_status: query.one_of("charge_status", CHARGE_STATUSES)?,
         charge_external_id: query.string("charge_external_id"),
-        date_of_service_min: date_key(query, "date_of_service_min")?,
-        date_of_service_max: date_key(query, "date_of_service_max")?,
+        date_of_service_min: query.date("date_of_service_min")?,
+        date_of_service_max: query.date("date_of_service_max")?,
         claim_ids: query.parsed_list("claim_ids", "a UUID")?,
         claim_creation_ids: query.parsed_list("claim_creation_ids", "a UUID")?,
         claim_creation_categories: query.strings("claim_creation_category"),
