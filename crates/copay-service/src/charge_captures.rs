@@ -6,8 +6,9 @@ use time::Date;
 use uuid::Uuid;
 
 use copay_domain::charge_capture::{self, ChargeCaptureStatus};
-use copay_store::Store;
+use copay_domain::facets::{FACETS_VERSION, FacetSource, facets_of};
 use copay_store::charge_captures::{self as rows, ChargeCaptureRow};
+use copay_store::{Store, Tx};
 
 use crate::claim_creations::{self, ClaimCreationError, PostBilledChange};
 use crate::{ServiceError, TenantCtx};
@@ -218,6 +219,40 @@ fn duplicate(external_id: &str) -> ServiceError {
     }
 }
 
+/// Writes the values the capture is found by (list filters, search, metadata).
+async fn index(tx: &mut Tx, row: &ChargeCaptureRow) -> Result<(), ServiceError> {
+    let facets: Vec<_> = facets_of(&FacetSource {
+        id: row.id,
+        charge_external_id: &row.charge_external_id,
+        patient_external_id: &row.patient_external_id,
+        claim_creation_category: row.claim_creation_category.as_deref(),
+        data: &row.data.0,
+        metadata: row.metadata.as_ref().map(|json| &json.0),
+    })
+    .into_iter()
+    .collect();
+    rows::write_facets(tx, row.tenant_id, row.id, &facets, FACETS_VERSION).await?;
+    Ok(())
+}
+
+/// Re-indexes the captures whose facets older rules wrote (after an upgrade changed
+/// them), in batches of one transaction each. Returns how many were re-indexed.
+pub async fn refresh_stale_facets(store: &Store) -> Result<u64, ServiceError> {
+    let mut refreshed = 0;
+    loop {
+        let mut tx = store.begin().await?;
+        let stale = rows::with_stale_facets(&mut tx, FACETS_VERSION, 500).await?;
+        if stale.is_empty() {
+            return Ok(refreshed);
+        }
+        for row in &stale {
+            index(&mut tx, row).await?;
+        }
+        tx.commit().await?;
+        refreshed += stale.len() as u64;
+    }
+}
+
 fn derive_date(data: &EncounterData) -> Option<Date> {
     charge_capture::date_of_service(data.dates.encounter, &data.dates.lines)
 }
@@ -255,6 +290,7 @@ pub async fn create(
             error.into()
         });
     }
+    index(&mut tx, &row).await?;
     row.claim_creation_id = claim_creations::place(&mut tx, &row).await?;
     tx.commit().await?;
     enrich_one(store, tenant.tenant_id, from_row(row)?).await
@@ -331,6 +367,7 @@ pub async fn update(
     // A billed charge is not rebundled: the change is recorded for someone to act on.
     // An update that changes nothing (the SDK's bodiless PATCH) moves nothing either.
     if let Some(message) = post_billed_message(&before, &row) {
+        index(&mut tx, &row).await?;
         if claim_creations::is_billed(&mut tx, &before).await? {
             copay_store::claim_creations::replace_unresolved_change(
                 &mut tx,
@@ -347,7 +384,7 @@ pub async fn update(
     enrich_one(store, tenant.tenant_id, from_row(row)?).await
 }
 
-pub use copay_store::charge_captures::{ChargeCaptureFilter, ChargeCaptureSort};
+pub use copay_store::charge_capture_list::{ChargeCaptureFilter, ChargeCaptureSort, MetadataMatch};
 
 /// A page of charge captures, with the total matching the filter.
 #[derive(Debug, Clone)]
@@ -368,71 +405,83 @@ pub struct ListOrder {
 pub use crate::paging::MAX_PAGE_SIZE;
 
 mod page_token {
-    //! Charge-capture list tokens: `v1|<sort>|<direction>` tag, `<key>|<id>` payload.
+    //! Charge-capture list tokens: the tag names the sort, the direction and whether
+    //! ranking hints were given; the payload is `<rank>|<key>|<id>` of the last row.
 
+    use copay_store::charge_capture_list::PagePosition;
     use uuid::Uuid;
 
     use super::{ChargeCaptureSort, ListOrder};
 
-    fn order_tag(order: &ListOrder) -> &'static str {
-        match (order.sort, order.descending) {
-            (ChargeCaptureSort::CreatedAt, true) => "v1|created_at|desc",
-            (ChargeCaptureSort::CreatedAt, false) => "v1|created_at|asc",
-            (ChargeCaptureSort::DateOfService, true) => "v1|date_of_service|desc",
-            (ChargeCaptureSort::DateOfService, false) => "v1|date_of_service|asc",
-        }
+    fn order_tag(order: &ListOrder, ranked: bool) -> String {
+        let sort = match order.sort {
+            ChargeCaptureSort::CreatedAt => "created_at",
+            ChargeCaptureSort::DateOfService => "date_of_service",
+        };
+        let direction = if order.descending { "desc" } else { "asc" };
+        let ranking = if ranked { "|ranked" } else { "" };
+        format!("v2|{sort}|{direction}{ranking}")
     }
 
-    pub fn encode(order: &ListOrder, key: &str, id: Uuid) -> String {
-        crate::paging::encode(order_tag(order), &format!("{key}|{id}"))
+    pub fn encode(order: &ListOrder, ranked: bool, position: &PagePosition) -> String {
+        crate::paging::encode(
+            &order_tag(order, ranked),
+            &format!("{}|{}|{}", position.rank, position.key, position.id),
+        )
     }
 
-    pub fn decode(order: &ListOrder, token: &str) -> Option<(String, Uuid)> {
-        let payload = crate::paging::decode(order_tag(order), token)?;
-        let (key, id) = payload.rsplit_once('|')?;
-        Some((key.to_string(), Uuid::parse_str(id).ok()?))
+    pub fn decode(order: &ListOrder, ranked: bool, token: &str) -> Option<PagePosition> {
+        let payload = crate::paging::decode(&order_tag(order, ranked), token)?;
+        let (rank, rest) = payload.split_once('|')?;
+        let (key, id) = rest.rsplit_once('|')?;
+        Some(PagePosition {
+            rank: rank.parse().ok()?,
+            key: key.to_string(),
+            id: Uuid::parse_str(id).ok()?,
+        })
     }
 }
 
+/// One page of the tenant's charge captures matching `filter`; captures matching more of
+/// the `rank_by` hints come first.
 pub async fn list(
     store: &Store,
     tenant: &TenantCtx,
     filter: &ChargeCaptureFilter,
+    rank_by: &ChargeCaptureFilter,
     order: ListOrder,
     page_token: Option<&str>,
 ) -> Result<ChargeCapturePage, ServiceError> {
     crate::paging::check_limit(order.limit)?;
+    let ranked = rank_by.has_conditions();
     let after = match page_token {
         None => None,
-        Some(token) => Some(page_token::decode(&order, token).ok_or_else(|| {
+        Some(token) => Some(page_token::decode(&order, ranked, token).ok_or_else(|| {
             ServiceError::invalid(
                 "page_token",
-                "is not a page token of this list's sort and direction",
+                "is not a page token of this list's sort, direction and ranking",
             )
         })?),
     };
-    let request = copay_store::charge_captures::PageRequest {
+    let request = copay_store::charge_capture_list::PageRequest {
         sort: order.sort,
         descending: order.descending,
         limit: order.limit,
+        rank_by: rank_by.clone(),
         after,
     };
     let (mut rows, item_count) = store
         .list_charge_captures(tenant.tenant_id, filter, &request)
         .await?;
-    let next_page_token =
-        crate::paging::last_before_next_page(&mut rows, order.limit).map(|last| {
-            page_token::encode(
-                &order,
-                &copay_store::charge_captures::date_key(last.date_of_service),
-                last.id,
-            )
-        });
+    let next_page_token = crate::paging::last_before_next_page(&mut rows, order.limit)
+        .map(|last| page_token::encode(&order, ranked, &last.position()));
     Ok(ChargeCapturePage {
         items: enrich(
             store,
             tenant.tenant_id,
-            rows.into_iter().map(from_row).collect::<Result<_, _>>()?,
+            rows.into_iter()
+                .map(|ranked| from_row(ranked.row))
+                .collect::<Result<_, _>>()?,
         )
         .await?,
         item_count,
@@ -442,10 +491,12 @@ pub async fn list(
 
 #[cfg(test)]
 mod tests {
+    use copay_store::charge_capture_list::PagePosition;
+
     use super::*;
 
     #[test]
-    fn page_tokens_round_trip_and_are_bound_to_their_order() {
+    fn page_tokens_round_trip_and_are_bound_to_their_order_and_ranking() {
         let by_date = ListOrder {
             sort: ChargeCaptureSort::DateOfService,
             descending: false,
@@ -456,18 +507,25 @@ mod tests {
             descending: true,
             limit: 10,
         };
-        let id = Uuid::now_v7();
-        let token = page_token::encode(&by_date, "2024-05-01", id);
+        let position = PagePosition {
+            rank: 2,
+            key: "2024-05-01".to_string(),
+            id: Uuid::now_v7(),
+        };
+        let token = page_token::encode(&by_date, true, &position);
         assert_eq!(
-            page_token::decode(&by_date, &token),
-            Some(("2024-05-01".to_string(), id))
+            page_token::decode(&by_date, true, &token),
+            Some(position.clone())
         );
-        assert_eq!(page_token::decode(&by_created, &token), None);
-        assert_eq!(page_token::decode(&by_date, "garbage!"), None);
-        let empty_key = page_token::encode(&by_date, "", id);
-        assert_eq!(
-            page_token::decode(&by_date, &empty_key),
-            Some((String::new(), id))
-        );
+        assert_eq!(page_token::decode(&by_date, false, &token), None);
+        assert_eq!(page_token::decode(&by_created, true, &token), None);
+        assert_eq!(page_token::decode(&by_date, true, "garbage!"), None);
+        let empty_key = PagePosition {
+            rank: 0,
+            key: String::new(),
+            ..position
+        };
+        let token = page_token::encode(&by_date, false, &empty_key);
+        assert_eq!(page_token::decode(&by_date, false, &token), Some(empty_key));
     }
 }

@@ -6,6 +6,8 @@ use sqlx::types::Json;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+use copay_domain::facets::Facet;
+
 use crate::{Store, StoreResult, Tx, on_db, on_tx};
 
 #[derive(Debug, Clone, FromRow)]
@@ -43,67 +45,6 @@ macro_rules! select_charge_capture {
 pub fn date_key(date: Option<Date>) -> String {
     date.map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
         .unwrap_or_default()
-}
-
-/// What a charge-capture list may filter on. Empty lists and `None` filter nothing.
-#[derive(Debug, Clone, Default)]
-pub struct ChargeCaptureFilter {
-    pub status: Option<String>,
-    pub patient_external_id: Option<String>,
-    pub charge_external_id: Option<String>,
-    pub date_of_service_min: Option<Date>,
-    pub date_of_service_max: Option<Date>,
-    pub claim_creation_ids: Vec<Uuid>,
-    pub exclude_linked_to_claim_creations: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChargeCaptureSort {
-    /// Ids are UUIDv7, so id order is creation order.
-    CreatedAt,
-    DateOfService,
-}
-
-/// One page request: sort, direction, size and the last row of the previous page.
-#[derive(Debug, Clone)]
-pub struct PageRequest {
-    pub sort: ChargeCaptureSort,
-    pub descending: bool,
-    pub limit: u32,
-    /// (sort key, id) of the last row already returned.
-    pub after: Option<(String, Uuid)>,
-}
-
-/// Appends `AND …` conditions for `filter` to a query on `charge_captures`.
-macro_rules! push_filter {
-    ($qb:expr, $tenant:expr, $filter:expr) => {{
-        let qb = &mut $qb;
-        let filter = $filter;
-        qb.push(" WHERE tenant_id = ").push_bind($tenant);
-        if let Some(status) = &filter.status {
-            qb.push(" AND status = ").push_bind(status.clone());
-        }
-        if let Some(patient) = &filter.patient_external_id {
-            qb.push(" AND patient_external_id = ")
-                .push_bind(patient.clone());
-        }
-        if let Some(external) = &filter.charge_external_id {
-            qb.push(" AND charge_external_id = ")
-                .push_bind(external.clone());
-        }
-        if let Some(min) = filter.date_of_service_min {
-            qb.push(" AND date_of_service_key >= ")
-                .push_bind(date_key(Some(min)));
-        }
-        if let Some(max) = filter.date_of_service_max {
-            qb.push(" AND date_of_service_key <> '' AND date_of_service_key <= ")
-                .push_bind(date_key(Some(max)));
-        }
-        push_in!(qb, "claim_creation_id", filter.claim_creation_ids);
-        if filter.exclude_linked_to_claim_creations {
-            qb.push(" AND claim_creation_id IS NULL");
-        }
-    }};
 }
 
 pub async fn insert(tx: &mut Tx, row: &ChargeCaptureRow) -> StoreResult<()> {
@@ -192,52 +133,6 @@ pub async fn get_for_update(
 }
 
 impl Store {
-    /// One page of a tenant's charge captures (at most `page.limit` rows, plus one more
-    /// fetched to know whether another page follows) and the count of all matching rows.
-    pub async fn list_charge_captures(
-        &self,
-        tenant_id: Uuid,
-        filter: &ChargeCaptureFilter,
-        page: &PageRequest,
-    ) -> StoreResult<(Vec<ChargeCaptureRow>, i64)> {
-        let (comparison, direction) = if page.descending {
-            ("<", "DESC")
-        } else {
-            (">", "ASC")
-        };
-        let rows = on_db!(self, pool => {
-            let mut qb = sqlx::QueryBuilder::new(select_charge_capture!(""));
-            push_filter!(qb, tenant_id, filter);
-            match (&page.after, page.sort) {
-                (None, _) => {}
-                (Some((_, id)), ChargeCaptureSort::CreatedAt) => {
-                    qb.push(format_args!(" AND id {comparison} ")).push_bind(*id);
-                }
-                (Some((key, id)), ChargeCaptureSort::DateOfService) => {
-                    qb.push(format_args!(" AND (date_of_service_key, id) {comparison} ("))
-                        .push_bind(key.clone())
-                        .push(", ")
-                        .push_bind(*id)
-                        .push(")");
-                }
-            }
-            match page.sort {
-                ChargeCaptureSort::CreatedAt => qb.push(format_args!(" ORDER BY id {direction} LIMIT ")),
-                ChargeCaptureSort::DateOfService => qb.push(format_args!(
-                    " ORDER BY date_of_service_key {direction}, id {direction} LIMIT "
-                )),
-            };
-            qb.push_bind(i64::from(page.limit) + 1);
-            qb.build_query_as::<ChargeCaptureRow>().fetch_all(pool).await
-        })?;
-        let count: i64 = on_db!(self, pool => {
-            let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM charge_captures");
-            push_filter!(qb, tenant_id, filter);
-            qb.build_query_scalar::<i64>().fetch_one(pool).await
-        })?;
-        Ok((rows, count))
-    }
-
     pub async fn charge_capture(
         &self,
         tenant_id: Uuid,
@@ -251,4 +146,58 @@ impl Store {
             .await)?;
         Ok(row)
     }
+}
+
+/// Replaces the facets of one charge capture and records which extraction rules wrote
+/// them (`version`).
+pub async fn write_facets(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    charge_capture_id: Uuid,
+    facets: &[(Facet, String)],
+    version: i32,
+) -> StoreResult<()> {
+    on_tx!(tx, conn => sqlx::query("DELETE FROM charge_capture_facets WHERE charge_capture_id = $1")
+        .bind(charge_capture_id)
+        .execute(&mut *conn)
+        .await
+        .map(|done| done.rows_affected()))?;
+    // Bounded batches keep every statement under both databases' bind-parameter limits.
+    for chunk in facets.chunks(1000) {
+        on_tx!(tx, conn => {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO charge_capture_facets (tenant_id, facet, value, charge_capture_id) ",
+            );
+            qb.push_values(chunk, |mut values, (facet, value)| {
+                values
+                    .push_bind(tenant_id)
+                    .push_bind(facet.as_str())
+                    .push_bind(value.clone())
+                    .push_bind(charge_capture_id);
+            });
+            qb.build().execute(&mut *conn).await.map(|done| done.rows_affected())
+        })?;
+    }
+    on_tx!(tx, conn => sqlx::query("UPDATE charge_captures SET facets_version = $1 WHERE id = $2")
+        .bind(version)
+        .bind(charge_capture_id)
+        .execute(&mut *conn)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// Up to `limit` charge captures whose facets were written by rules older than `version`.
+pub async fn with_stale_facets(
+    tx: &mut Tx,
+    version: i32,
+    limit: i64,
+) -> StoreResult<Vec<ChargeCaptureRow>> {
+    let rows = on_tx!(tx, conn => sqlx::query_as::<_, ChargeCaptureRow>(select_charge_capture!(
+        "WHERE facets_version < $1 ORDER BY id LIMIT $2"))
+        .bind(version)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await)?;
+    Ok(rows)
 }

@@ -20,6 +20,7 @@ macro_rules! push_in {
     };
 }
 
+pub mod charge_capture_list;
 pub mod charge_captures;
 pub mod claim_creations;
 pub mod encounters;

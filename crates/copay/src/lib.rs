@@ -54,6 +54,9 @@ pub async fn open_store(database_url: &str, max_connections: u32) -> anyhow::Res
         .await
         .with_context(|| format!("cannot open database {}", redact(database_url)))?;
     store.migrate().await.context("cannot apply migrations")?;
+    copay_service::charge_captures::refresh_stale_facets(&store)
+        .await
+        .context("cannot index charge captures")?;
     Ok(store)
 }
 

@@ -7,13 +7,14 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use copay_domain::facets::{Facet, metadata_entry, search_words};
 use copay_service::charge_captures::{
-    self as service, ChargeCapture, ChargeCaptureFilter, ChargeCapturePatch, ChargeCaptureSort,
-    EncounterData, EncounterDates, ListOrder, NewChargeCapture,
+    self as service, ChargeCapture, ChargeCaptureFilter, ChargeCapturePage, ChargeCapturePatch,
+    ChargeCaptureSort, EncounterData, EncounterDates, ListOrder, MetadataMatch, NewChargeCapture,
 };
 use copay_service::claim_creations::PostBilledChange;
 
-use super::claim_creations::ChargeCaptureErrorResponse;
+use super::claim_creations::{CLAIM_STATUSES, ChargeCaptureErrorResponse};
 use super::error::CandidError;
 use super::extract::{CandidJson, CandidTenant};
 use super::types::{
@@ -535,20 +536,88 @@ const STATUSES: &[&str] = &[
     "entered-in-error",
 ];
 
-fn list_request(
-    query: &QueryParams,
-) -> Result<(ChargeCaptureFilter, ListOrder, Option<String>), FieldError> {
-    let filter = ChargeCaptureFilter {
-        status: query.one_of("status", STATUSES)?,
-        patient_external_id: query.string("patient_external_id"),
-        charge_external_id: query.string("charge_external_id"),
-        date_of_service_min: query.date("date_of_service_min")?,
-        date_of_service_max: query.date("date_of_service_max")?,
-        claim_creation_ids: query.parsed_list("claim_creation_ids", "a UUID")?,
-        exclude_linked_to_claim_creations: query
-            .bool("exclude_charges_linked_to_claims")?
-            .unwrap_or(false),
-    };
+/// List filters read from the charge data, by query parameter (each takes repeated
+/// values; `service_facility_name` takes one).
+const FACET_PARAMETERS: &[(&str, Facet)] = &[
+    ("billing_provider_npis", Facet::BillingProviderNpi),
+    ("service_facility_name", Facet::ServiceFacilityName),
+    ("primary_payer_ids", Facet::PrimaryPayerId),
+    ("primary_payer_names", Facet::PrimaryPayerName),
+    ("rendering_provider_npis", Facet::RenderingProviderNpi),
+    ("rendering_provider_names", Facet::RenderingProviderName),
+    ("supervising_provider_npis", Facet::SupervisingProviderNpi),
+    ("supervising_provider_names", Facet::SupervisingProviderName),
+    ("claim_creation_category", Facet::ClaimCreationCategory),
+    ("tags", Facet::Tag),
+    ("patient_names", Facet::PatientName),
+];
+
+/// The conditions named `<parameter><suffix>`: the filters with no suffix, the ranking
+/// hints with `_ranked_sort`. Both read the same parameters the same way.
+fn conditions(query: &QueryParams, suffix: &str) -> Result<ChargeCaptureFilter, FieldError> {
+    let name = |base: &str| format!("{base}{suffix}");
+    let mut facets = Vec::new();
+    for (parameter, facet) in FACET_PARAMETERS {
+        let values: Vec<String> = query
+            .strings(&name(parameter))
+            .iter()
+            .filter_map(|value| facet.normalize(value))
+            .collect();
+        if !values.is_empty() {
+            facets.push((*facet, values));
+        }
+    }
+    Ok(ChargeCaptureFilter {
+        status: query.one_of(&name("status"), STATUSES)?,
+        patient_external_id: query.string(&name("patient_external_id")),
+        charge_external_id: query.string(&name("charge_external_id")),
+        date_of_service_min: query.date(&name("date_of_service_min"))?,
+        date_of_service_max: query.date(&name("date_of_service_max"))?,
+        claim_ids: query.parsed_list(&name("claim_ids"), "a UUID")?,
+        claim_creation_ids: query.parsed_list(&name("claim_creation_ids"), "a UUID")?,
+        facets,
+        ..ChargeCaptureFilter::default()
+    })
+}
+
+/// The filters that have no ranking form.
+fn filter(query: &QueryParams) -> Result<ChargeCaptureFilter, FieldError> {
+    let mut filter = conditions(query, "")?;
+    for (parameter, facet, allowed) in [
+        (
+            "billable_status",
+            Facet::BillableStatus,
+            &["BILLABLE", "NOT_BILLABLE"][..],
+        ),
+        (
+            "responsible_party",
+            Facet::ResponsibleParty,
+            &["INSURANCE_PAY", "SELF_PAY", "UNKNOWN"][..],
+        ),
+    ] {
+        if let Some(value) = query.one_of(parameter, allowed)? {
+            filter.facets.push((facet, vec![value]));
+        }
+    }
+    filter.claim_status = query.one_of("claim_status", CLAIM_STATUSES)?;
+    filter.exclude_linked_to_claim_creations = query
+        .bool("exclude_charges_linked_to_claims")?
+        .unwrap_or(false);
+    filter.search_words = query
+        .string("search_term")
+        .map(|term| search_words(&term))
+        .unwrap_or_default();
+    Ok(filter)
+}
+
+type ListRequest = (
+    ChargeCaptureFilter,
+    ChargeCaptureFilter,
+    ListOrder,
+    Option<String>,
+);
+
+fn list_request(query: &QueryParams) -> Result<ListRequest, FieldError> {
     let sort = match query
         .one_of("sort", &["created_at", "date_of_service"])?
         .as_deref()
@@ -561,7 +630,8 @@ fn list_request(
         .parsed::<u32>("limit", "a whole number")?
         .unwrap_or(100);
     Ok((
-        filter,
+        filter(query)?,
+        conditions(query, "_ranked_sort")?,
         ListOrder {
             sort,
             descending,
@@ -572,10 +642,12 @@ fn list_request(
 }
 
 /// Lists the tenant's charge captures, newest first by default (`limit` 1–1000, default
-/// 100). Filters: `status`, `patient_external_id`, `charge_external_id`,
-/// `date_of_service_min`/`_max`, `claim_creation_ids` (repeatable),
-/// `exclude_charges_linked_to_claims`. Pages are keyset-based: rows inserted while paging
-/// never make a later page skip or repeat a row.
+/// 100). Every given filter must match; list filters take repeated values and match any.
+/// Names compare without case or extra spaces. Each filter except `billable_status`,
+/// `responsible_party`, `claim_status`, `search_term` and `exclude_charges_linked_to_claims`
+/// also has a `<name>_ranked_sort` form: an ordering hint, not a filter — captures matching
+/// more hints are listed first. Pages are keyset-based: rows inserted while paging never
+/// make a later page skip or repeat a row.
 #[utoipa::path(
     get,
     path = "/api/charge_captures/v1",
@@ -588,6 +660,15 @@ fn list_request(
         ("charge_external_id" = Option<String>, Query), ("date_of_service_min" = Option<String>, Query),
         ("date_of_service_max" = Option<String>, Query), ("claim_creation_ids" = Option<Vec<String>>, Query),
         ("exclude_charges_linked_to_claims" = Option<bool>, Query),
+        ("claim_ids" = Option<Vec<String>>, Query), ("claim_status" = Option<String>, Query),
+        ("billing_provider_npis" = Option<Vec<String>>, Query), ("service_facility_name" = Option<String>, Query),
+        ("primary_payer_ids" = Option<Vec<String>>, Query), ("primary_payer_names" = Option<Vec<String>>, Query),
+        ("rendering_provider_npis" = Option<Vec<String>>, Query), ("rendering_provider_names" = Option<Vec<String>>, Query),
+        ("supervising_provider_npis" = Option<Vec<String>>, Query), ("supervising_provider_names" = Option<Vec<String>>, Query),
+        ("claim_creation_category" = Option<Vec<String>>, Query), ("tags" = Option<Vec<String>>, Query),
+        ("patient_names" = Option<Vec<String>>, Query),
+        ("billable_status" = Option<BillableStatusType>, Query), ("responsible_party" = Option<ResponsiblePartyType>, Query),
+        ("search_term" = Option<String>, Query, description = "Every word is a prefix of the charge id, patient or charge external id, patient first or last name or date of birth, or is the id of the charge's claim"),
     ),
     security(("candid_bearer" = [])),
     responses((status = 200, body = ChargeCapturePageResponse), (status = 422, description = "A parameter is invalid"))
@@ -598,12 +679,89 @@ pub async fn get_all(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<ChargeCapturePageResponse>, ChargeCaptureError> {
     let query = QueryParams::parse(raw.as_deref());
-    let (filter, order, page_token) = list_request(&query).map_err(CandidError::validation)?;
-    let page = service::list(&state.store, &tenant, &filter, order, page_token.as_deref()).await?;
-    Ok(Json(ChargeCapturePageResponse {
-        items: page.items.into_iter().map(Into::into).collect(),
-        item_count: page.item_count,
-        next_page_token: page.next_page_token,
-        prev_page_token: None,
-    }))
+    let (filter, rank_by, order, page_token) =
+        list_request(&query).map_err(CandidError::validation)?;
+    let page = service::list(
+        &state.store,
+        &tenant,
+        &filter,
+        &rank_by,
+        order,
+        page_token.as_deref(),
+    )
+    .await?;
+    Ok(Json(page.into()))
+}
+
+impl From<ChargeCapturePage> for ChargeCapturePageResponse {
+    fn from(page: ChargeCapturePage) -> Self {
+        ChargeCapturePageResponse {
+            items: page.items.into_iter().map(Into::into).collect(),
+            item_count: page.item_count,
+            next_page_token: page.next_page_token,
+            prev_page_token: None,
+        }
+    }
+}
+
+/// Request body E: find charge captures by their `metadata`.
+#[derive(Deserialize, ToSchema)]
+pub struct FindByMetadata {
+    /// A charge matches when it matches any instance: it has an instance of the same
+    /// schema holding every key of `content` with an equal value.
+    pub metadata: Vec<SchemaInstance>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub page_token: Option<String>,
+}
+
+/// Finds charge captures by metadata, newest first (`limit` 1–1000, default 100).
+#[utoipa::path(
+    post,
+    path = "/api/charge_captures/v1/find-by-metadata",
+    tag = "candid: charge captures",
+    request_body = FindByMetadata,
+    security(("candid_bearer" = [])),
+    responses((status = 200, body = ChargeCapturePageResponse), (status = 422, description = "A field is invalid"))
+)]
+pub async fn find_by_metadata(
+    State(state): State<AppState>,
+    CandidTenant(tenant): CandidTenant,
+    CandidJson(body): CandidJson<FindByMetadata>,
+) -> Result<Json<ChargeCapturePageResponse>, ChargeCaptureError> {
+    let instances = body
+        .metadata
+        .iter()
+        .map(|instance| {
+            let schema_id = instance.schema_id.to_string();
+            MetadataMatch {
+                entries: instance
+                    .content
+                    .iter()
+                    .map(|(key, value)| metadata_entry(&schema_id, key, value))
+                    .collect(),
+                schema_id,
+            }
+        })
+        .collect();
+    let filter = ChargeCaptureFilter {
+        metadata_any: Some(instances),
+        ..ChargeCaptureFilter::default()
+    };
+    let order = ListOrder {
+        sort: ChargeCaptureSort::CreatedAt,
+        descending: true,
+        limit: body.limit.unwrap_or(100),
+    };
+    let page = service::list(
+        &state.store,
+        &tenant,
+        &filter,
+        &ChargeCaptureFilter::default(),
+        order,
+        body.page_token.as_deref(),
+    )
+    .await?;
+    Ok(Json(page.into()))
 }

@@ -156,7 +156,7 @@ const CHARGE_STATUSES: &[&str] = &[
     "aborted",
     "entered-in-error",
 ];
-const CLAIM_STATUSES: &[&str] = &[
+pub(super) const CLAIM_STATUSES: &[&str] = &[
     "biller_received",
     "coded",
     "submitted_to_payer",

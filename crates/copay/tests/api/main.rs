@@ -5,6 +5,7 @@
 mod harness;
 
 mod charge_capture_list;
+mod charge_capture_search;
 mod charge_captures;
 mod claim_creations;
 mod cli;
