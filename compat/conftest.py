@@ -134,6 +134,12 @@ def tenant(server):
 
 
 @pytest.fixture
+def decoda_headers(tenant):
+    """The Decoda dialect's credentials for the test's tenant: `API-KEY` and `TENANT`."""
+    return {"API-KEY": tenant["api_key"], "TENANT": tenant["tenant"]}
+
+
+@pytest.fixture
 def candid(server, tenant):
     """A CandidApiClient in OAuth client-credentials mode against copay."""
     from candid.client import CandidApiClient

@@ -1,8 +1,12 @@
 //! Turning request bytes into typed values with the failing field's path, shared by both
 //! dialects (each renders the path its own way).
 
+use std::fmt;
+
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use time::Date;
+use time::macros::format_description;
 
 /// One step of a path into a JSON document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,6 +149,37 @@ fn strip_position(message: &str) -> String {
         Some(at) => message[..at].to_string(),
         None => message.to_string(),
     }
+}
+
+/// A `YYYY-MM-DD` date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WireDate(pub Date);
+
+impl<'de> Deserialize<'de> for WireDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DateVisitor;
+        impl Visitor<'_> for DateVisitor {
+            type Value = WireDate;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a date as YYYY-MM-DD")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<WireDate, E> {
+                parse_date(text)
+                    .map(WireDate)
+                    .ok_or_else(|| E::custom(format!("{text:?} is not a date (YYYY-MM-DD)")))
+            }
+        }
+        deserializer.deserialize_str(DateVisitor)
+    }
+}
+
+pub fn parse_date(text: &str) -> Option<Date> {
+    Date::parse(text, format_description!("[year]-[month]-[day]")).ok()
+}
+
+pub fn format_date(date: Date) -> String {
+    date.format(format_description!("[year]-[month]-[day]"))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use copay_store::charge_captures::{self as rows, ChargeCaptureRow};
 use copay_store::{Store, Tx};
 
 use crate::claim_creations::{self, ClaimCreationError, PostBilledChange};
+use crate::patients;
 use crate::{ServiceError, TenantCtx};
 
 /// The dates inside an encounter payload that decide its date of service.
@@ -48,11 +49,24 @@ pub struct ChargeCapture {
     pub error: Option<ClaimCreationError>,
 }
 
+/// Whose charge a new capture is.
+#[derive(Debug, Clone)]
+pub enum ChargePatient {
+    /// The EHR's patient id, which copay may not have seen yet.
+    External(String),
+    /// A patient of copay's registry, whose data fills the encounter when the claim
+    /// creation is processed.
+    PreEncounter {
+        patient_id: Uuid,
+        appointment_ids: Vec<Uuid>,
+    },
+}
+
 #[derive(Debug, Clone)]
 pub struct NewChargeCapture {
     pub data: EncounterData,
     pub charge_external_id: String,
-    pub patient_external_id: String,
+    pub patient: ChargePatient,
     pub status: ChargeCaptureStatus,
     pub originating_system: Option<String>,
     pub claim_creation_category: Option<String>,
@@ -263,13 +277,38 @@ pub async fn create(
     new: NewChargeCapture,
 ) -> Result<ChargeCapture, ServiceError> {
     let now = copay_store::now();
-    let row = ChargeCaptureRow {
+    let mut tx = store.begin().await?;
+    let (patient_external_id, pre_encounter_patient_id, appointment_ids) = match new.patient {
+        ChargePatient::External(external_id) => (external_id, None, None),
+        ChargePatient::PreEncounter {
+            patient_id,
+            appointment_ids,
+        } => {
+            let patient = patients::get_in_tx(&mut tx, tenant.tenant_id, patient_id).await?;
+            // The registry's external id joins this charge with the patient's other
+            // charges; a patient without one is known by its copay id.
+            let key = patient
+                .external_id
+                .unwrap_or_else(|| patient.id.to_string());
+            (
+                key,
+                Some(patient.id),
+                Some(Json(Value::from(
+                    appointment_ids
+                        .iter()
+                        .map(|id| Value::from(id.to_string()))
+                        .collect::<Vec<_>>(),
+                ))),
+            )
+        }
+    };
+    let mut row = ChargeCaptureRow {
         id: Uuid::now_v7(),
         tenant_id: tenant.tenant_id,
         date_of_service: derive_date(&new.data),
         data: Json(new.data.document),
         charge_external_id: new.charge_external_id,
-        patient_external_id: new.patient_external_id,
+        patient_external_id,
         status: new.status.as_str().to_string(),
         originating_system: new.originating_system,
         claim_creation_category: new.claim_creation_category,
@@ -278,11 +317,11 @@ pub async fn create(
         metadata: new.metadata.map(Json),
         hl7_message_type: new.hl7_message_type,
         claim_creation_id: None,
+        pre_encounter_patient_id,
+        pre_encounter_appointment_ids: appointment_ids,
         created_at: now,
         updated_at: now,
     };
-    let mut row = row;
-    let mut tx = store.begin().await?;
     if let Err(error) = rows::insert(&mut tx, &row).await {
         return Err(if error.is_unique_violation() {
             duplicate(&row.charge_external_id)

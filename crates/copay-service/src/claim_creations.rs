@@ -19,8 +19,10 @@ use uuid::Uuid;
 use copay_domain::Cents;
 use copay_domain::charge_capture::ChargeCaptureStatus;
 use copay_domain::claim_creation::{self as domain, Characteristics, ClaimCreationStatus, Member};
+use copay_domain::encounter_patient::{facts_of, fill_from_registry};
 use copay_domain::ledger::{AccountKind, Transfer, TransferKind};
 
+use crate::patients::{self, PatientChanges};
 use crate::{ServiceError, TenantCtx};
 
 const ENTITY: &str = "claim creation";
@@ -323,7 +325,7 @@ async fn process_one(
         return Ok(Outcome::Skipped);
     }
     let date_of_service = members.iter().filter_map(|m| m.date_of_service).min();
-    let merged = domain::merge(
+    let mut merged = domain::merge(
         &members
             .iter()
             .map(|capture| Member {
@@ -333,6 +335,13 @@ async fn process_one(
             .collect::<Vec<_>>(),
         date_of_service,
     );
+    // A charge made for a registry patient takes the patient from the registry as it is
+    // now, so edits made there before processing reach the claim.
+    let registry_patient = members.iter().find_map(|m| m.pre_encounter_patient_id);
+    if let Some(patient_id) = registry_patient {
+        let patient = patients::get_in_tx(&mut tx, tenant_id, patient_id).await?;
+        fill_from_registry(&mut merged.input, &patient.facts());
+    }
     let waived: BTreeSet<(String, Option<Uuid>)> = rows::errors_in_tx(&mut tx, tenant_id, id)
         .await?
         .into_iter()
@@ -353,6 +362,16 @@ async fn process_one(
             &merged,
         )
         .await?;
+        if registry_patient.is_none() {
+            // The EHR's patient joins the registry (or updates it) by external id.
+            patients::upsert_by_external_id(
+                &mut tx,
+                tenant_id,
+                &patient_external_id,
+                PatientChanges::from_facts(facts_of(&merged.input)),
+            )
+            .await?;
+        }
         creation.status = ClaimCreationStatus::Successful.as_str().to_string();
         creation.created_encounter_id = Some(encounter_id);
         creation.claim_id = Some(claim_id);

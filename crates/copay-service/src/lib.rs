@@ -10,6 +10,7 @@ pub mod encounters;
 pub mod error;
 pub mod idempotency;
 mod paging;
+pub mod patients;
 pub mod secrets;
 pub mod tenants;
 pub mod verify;

@@ -273,8 +273,8 @@ impl RankedChargeCaptureRow {
 
 const COLUMNS: &str = "SELECT c.id, c.tenant_id, c.charge_external_id, c.patient_external_id, c.status, c.data, \
      c.date_of_service, c.originating_system, c.claim_creation_category, c.ehr_source_url, \
-     c.attachment_external_document_ids, c.metadata, c.hl7_message_type, c.claim_creation_id, c.created_at, \
-     c.updated_at, ";
+     c.attachment_external_document_ids, c.metadata, c.hl7_message_type, c.claim_creation_id, \
+     c.pre_encounter_patient_id, c.pre_encounter_appointment_ids, c.created_at, c.updated_at, ";
 
 impl Store {
     /// One page of a tenant's charge captures (at most `page.limit` rows, plus one more

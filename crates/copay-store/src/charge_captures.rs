@@ -26,6 +26,9 @@ pub struct ChargeCaptureRow {
     pub metadata: Option<Json<Value>>,
     pub hl7_message_type: Option<String>,
     pub claim_creation_id: Option<Uuid>,
+    /// The registry patient whose data fills the encounter (create-from-pre-encounter).
+    pub pre_encounter_patient_id: Option<Uuid>,
+    pub pre_encounter_appointment_ids: Option<Json<Value>>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
@@ -35,11 +38,14 @@ macro_rules! select_charge_capture {
         concat!(
             "SELECT id, tenant_id, charge_external_id, patient_external_id, status, data, date_of_service, \
              originating_system, claim_creation_category, ehr_source_url, attachment_external_document_ids, metadata, \
-             hl7_message_type, claim_creation_id, created_at, updated_at FROM charge_captures ",
+             hl7_message_type, claim_creation_id, pre_encounter_patient_id, pre_encounter_appointment_ids, created_at, \
+             updated_at FROM charge_captures ",
             $tail
         )
     };
 }
+
+pub(crate) use select_charge_capture;
 
 /// The date as a sortable, never-null text key: `YYYY-MM-DD`, or `` when absent.
 pub fn date_key(date: Option<Date>) -> String {
@@ -52,8 +58,8 @@ pub async fn insert(tx: &mut Tx, row: &ChargeCaptureRow) -> StoreResult<()> {
         "INSERT INTO charge_captures (id, tenant_id, charge_external_id, patient_external_id, status, data, \
          date_of_service, originating_system, claim_creation_category, ehr_source_url, \
          attachment_external_document_ids, metadata, hl7_message_type, claim_creation_id, created_at, updated_at, \
-         date_of_service_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
+         date_of_service_key, pre_encounter_patient_id, pre_encounter_appointment_ids) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)")
         .bind(row.id)
         .bind(row.tenant_id)
         .bind(&row.charge_external_id)
@@ -71,6 +77,8 @@ pub async fn insert(tx: &mut Tx, row: &ChargeCaptureRow) -> StoreResult<()> {
         .bind(row.created_at)
         .bind(row.updated_at)
         .bind(date_key(row.date_of_service))
+        .bind(row.pre_encounter_patient_id)
+        .bind(&row.pre_encounter_appointment_ids)
         .execute(conn)
         .await.map(|done| done.rows_affected()))?;
     Ok(())

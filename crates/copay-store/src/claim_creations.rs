@@ -6,7 +6,7 @@ use sqlx::types::Json;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::charge_captures::{ChargeCaptureRow, date_key};
+use crate::charge_captures::{ChargeCaptureRow, date_key, select_charge_capture};
 use crate::{Store, StoreResult, Tx, on_db, on_tx};
 
 #[derive(Debug, Clone, FromRow)]
@@ -200,11 +200,8 @@ pub async fn members(
     tenant_id: Uuid,
     claim_creation_id: Uuid,
 ) -> StoreResult<Vec<ChargeCaptureRow>> {
-    let rows = on_tx!(tx, conn => sqlx::query_as::<_, ChargeCaptureRow>(
-        "SELECT id, tenant_id, charge_external_id, patient_external_id, status, data, date_of_service, \
-         originating_system, claim_creation_category, ehr_source_url, attachment_external_document_ids, metadata, \
-         hl7_message_type, claim_creation_id, created_at, updated_at FROM charge_captures \
-         WHERE tenant_id = $1 AND claim_creation_id = $2 ORDER BY id")
+    let rows = on_tx!(tx, conn => sqlx::query_as::<_, ChargeCaptureRow>(select_charge_capture!(
+        "WHERE tenant_id = $1 AND claim_creation_id = $2 ORDER BY id"))
         .bind(tenant_id)
         .bind(claim_creation_id)
         .fetch_all(conn)

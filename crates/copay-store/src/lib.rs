@@ -27,6 +27,7 @@ pub mod encounters;
 pub mod idempotency;
 pub mod keys;
 pub mod ledger;
+pub mod patients;
 pub mod tenants;
 
 use std::str::FromStr;

@@ -10,7 +10,8 @@ use uuid::Uuid;
 use copay_domain::facets::{Facet, metadata_entry, search_words};
 use copay_service::charge_captures::{
     self as service, ChargeCapture, ChargeCaptureFilter, ChargeCapturePage, ChargeCapturePatch,
-    ChargeCaptureSort, EncounterData, EncounterDates, ListOrder, MetadataMatch, NewChargeCapture,
+    ChargeCaptureSort, ChargePatient, EncounterData, EncounterDates, ListOrder, MetadataMatch,
+    NewChargeCapture,
 };
 use copay_service::claim_creations::PostBilledChange;
 
@@ -438,13 +439,80 @@ pub async fn create(
     let new = NewChargeCapture {
         data: encounter_data(body.data)?,
         charge_external_id: non_empty("charge_external_id", body.charge_external_id)?,
-        patient_external_id: non_empty("patient_external_id", body.patient_external_id)?,
+        patient: ChargePatient::External(non_empty(
+            "patient_external_id",
+            body.patient_external_id,
+        )?),
         status: body.status.into(),
         originating_system: body.originating_system,
         claim_creation_category: body.claim_creation_category,
         ehr_source_url: body.ehr_source_url,
         attachment_external_document_ids: body.attachment_external_document_ids.map(to_json),
         metadata: body.metadata.map(to_json),
+        hl7_message_type: body.hl7_message_type.map(|t| t.as_str().to_string()),
+    };
+    let created = service::create(&state.store, &tenant, new).await?;
+    Ok(Json(created.into()))
+}
+
+/// Request body B: a charge for a patient of copay's registry.
+#[derive(Deserialize, ToSchema)]
+pub struct ChargeCaptureCreateFromPreEncounter {
+    /// `ChargeCaptureData`; its `patient` is filled from the registry when processed.
+    #[schema(value_type = Object)]
+    pub data: Value,
+    pub charge_external_id: String,
+    /// The copay patient (as created on the Decoda side or registered by processing).
+    pub pre_encounter_patient_id: Uuid,
+    pub pre_encounter_appointment_ids: Vec<Uuid>,
+    pub status: ChargeCaptureStatusWire,
+    #[serde(default)]
+    pub originating_system: Option<String>,
+    #[serde(default)]
+    pub claim_creation_category: Option<String>,
+    #[serde(default)]
+    pub ehr_source_url: Option<String>,
+    #[serde(default)]
+    pub attachment_external_document_ids: Option<Vec<String>>,
+    #[serde(default)]
+    pub hl7_message_type: Option<Hl7MessageType>,
+}
+
+/// Creates a charge capture for a registry patient. Its `patient_external_id` is the
+/// patient's external id (the copay id when it has none); when the claim creation is
+/// processed, the patient's current name, birth date, gender, address, email and phone
+/// fill the encounter's `patient`.
+#[utoipa::path(
+    post,
+    path = "/api/charge_captures/v1/create-from-pre-encounter",
+    tag = "candid: charge captures",
+    request_body = ChargeCaptureCreateFromPreEncounter,
+    security(("candid_bearer" = [])),
+    responses(
+        (status = 200, body = ChargeCaptureResponse),
+        (status = 404, description = "`EntityNotFoundError`: no such patient in this tenant"),
+        (status = 409, description = "`ChargeExternalIdConflictError`"),
+        (status = 422, description = "`HttpRequestValidationsError` naming the field"),
+    )
+)]
+pub async fn create_from_pre_encounter(
+    State(state): State<AppState>,
+    CandidTenant(tenant): CandidTenant,
+    CandidJson(body): CandidJson<ChargeCaptureCreateFromPreEncounter>,
+) -> Result<Json<ChargeCaptureResponse>, ChargeCaptureError> {
+    let new = NewChargeCapture {
+        data: encounter_data(body.data)?,
+        charge_external_id: non_empty("charge_external_id", body.charge_external_id)?,
+        patient: ChargePatient::PreEncounter {
+            patient_id: body.pre_encounter_patient_id,
+            appointment_ids: body.pre_encounter_appointment_ids,
+        },
+        status: body.status.into(),
+        originating_system: body.originating_system,
+        claim_creation_category: body.claim_creation_category,
+        ehr_source_url: body.ehr_source_url,
+        attachment_external_document_ids: body.attachment_external_document_ids.map(to_json),
+        metadata: None,
         hl7_message_type: body.hl7_message_type.map(|t| t.as_str().to_string()),
     };
     let created = service::create(&state.store, &tenant, new).await?;

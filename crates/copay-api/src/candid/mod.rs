@@ -25,6 +25,7 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(charge_captures::create, charge_captures::get_all))
         .routes(routes!(charge_captures::update_post_billed_changes))
         .routes(routes!(charge_captures::find_by_metadata))
+        .routes(routes!(charge_captures::create_from_pre_encounter))
         .routes(routes!(charge_captures::get, charge_captures::update))
         .routes(routes!(claim_creations::get_all))
         .routes(routes!(claim_creations::get_summary))

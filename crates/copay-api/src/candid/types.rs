@@ -1,44 +1,10 @@
 //! Small wire types shared by Candid resources: dates, enums, schema instances.
 
-use std::fmt;
-
-use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
-use time::Date;
-use time::macros::format_description;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// A `YYYY-MM-DD` date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WireDate(pub Date);
-
-impl<'de> Deserialize<'de> for WireDate {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct DateVisitor;
-        impl Visitor<'_> for DateVisitor {
-            type Value = WireDate;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a date as YYYY-MM-DD")
-            }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<WireDate, E> {
-                parse_date(text)
-                    .map(WireDate)
-                    .ok_or_else(|| E::custom(format!("{text:?} is not a date (YYYY-MM-DD)")))
-            }
-        }
-        deserializer.deserialize_str(DateVisitor)
-    }
-}
-
-pub fn parse_date(text: &str) -> Option<Date> {
-    Date::parse(text, format_description!("[year]-[month]-[day]")).ok()
-}
-
-pub fn format_date(date: Date) -> String {
-    date.format(format_description!("[year]-[month]-[day]"))
-        .unwrap_or_default()
-}
+pub use crate::wire::{WireDate, format_date, parse_date};
 
 /// `SchemaInstance`: custom-schema key/values attached to a charge.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]

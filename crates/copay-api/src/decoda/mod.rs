@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod patients;
 pub mod tenant;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -13,5 +14,14 @@ use crate::AppState;
 
 /// Every Decoda route needs `API-KEY` and `TENANT`; the caller adds the auth layer.
 pub fn protected_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(tenant::public_detail))
+    OpenApiRouter::new()
+        .routes(routes!(tenant::public_detail))
+        .routes(routes!(patients::create_v1))
+        .routes(routes!(patients::get_v1))
+        .routes(routes!(patients::get_by_external_id_v1))
+        .routes(routes!(patients::update_v1))
+        .routes(routes!(patients::list_v1))
+        .routes(routes!(patients::create_v2))
+        .routes(routes!(patients::get_v2, patients::update_v2))
+        .routes(routes!(patients::list_v2))
 }

@@ -13,3 +13,4 @@ mod encounters;
 mod foundation;
 mod idempotency;
 mod ledger;
+mod patients;
