@@ -34,13 +34,13 @@ pub struct ChargeCaptureRow {
 }
 
 macro_rules! select_charge_capture {
-    ($tail:literal) => {
+    ($($tail:expr),*) => {
         concat!(
             "SELECT id, tenant_id, charge_external_id, patient_external_id, status, data, date_of_service, \
              originating_system, claim_creation_category, ehr_source_url, attachment_external_document_ids, metadata, \
              hl7_message_type, claim_creation_id, pre_encounter_patient_id, pre_encounter_appointment_ids, created_at, \
              updated_at FROM charge_captures ",
-            $tail
+            $($tail),*
         )
     };
 }
@@ -117,27 +117,13 @@ pub async fn get_for_update(
     tenant_id: Uuid,
     id: Uuid,
 ) -> StoreResult<Option<ChargeCaptureRow>> {
-    let row = match tx {
-        Tx::Postgres(tx) => {
-            sqlx::query_as::<_, ChargeCaptureRow>(select_charge_capture!(
-                "WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
-            ))
-            .bind(tenant_id)
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?
-        }
-        Tx::Sqlite(tx) => {
-            sqlx::query_as::<_, ChargeCaptureRow>(select_charge_capture!(
-                "WHERE tenant_id = $1 AND id = $2"
-            ))
-            .bind(tenant_id)
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?
-        }
-    };
-    Ok(row)
+    Ok(fetch_optional_locked!(
+        tx,
+        ChargeCaptureRow,
+        select_charge_capture,
+        "WHERE tenant_id = $1 AND id = $2",
+        |q| q.bind(tenant_id).bind(id)
+    ))
 }
 
 impl Store {

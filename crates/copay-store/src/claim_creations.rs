@@ -73,34 +73,16 @@ pub struct ChangeRow {
     pub updated_at: OffsetDateTime,
 }
 
-/// Runs a `SELECT … FROM claim_creations` that locks its rows on PostgreSQL; SQLite's
-/// `BEGIN IMMEDIATE` already holds the database's write lock.
-macro_rules! locking_query {
-    ($tx:expr, $sql:literal, |$query:ident| $bind:expr) => {
-        match $tx {
-            Tx::Postgres(tx) => {
-                let $query = sqlx::query_as::<_, ClaimCreationRow>(select_claim_creation!(
-                    $sql,
-                    " FOR UPDATE"
-                ));
-                $bind.fetch_optional(&mut **tx).await?
-            }
-            Tx::Sqlite(tx) => {
-                let $query = sqlx::query_as::<_, ClaimCreationRow>(select_claim_creation!($sql));
-                $bind.fetch_optional(&mut **tx).await?
-            }
-        }
-    };
-}
-
 /// The open creation with this grouping key, locked.
 pub async fn open_for_key(
     tx: &mut Tx,
     tenant_id: Uuid,
     bundle_key: &str,
 ) -> StoreResult<Option<ClaimCreationRow>> {
-    Ok(locking_query!(
+    Ok(fetch_optional_locked!(
         tx,
+        ClaimCreationRow,
+        select_claim_creation,
         "WHERE tenant_id = $1 AND bundle_key = $2 AND status IN ('not-started', 'in-error', 'held')",
         |q| q.bind(tenant_id).bind(bundle_key)
     ))
@@ -111,8 +93,10 @@ pub async fn get_for_update(
     tenant_id: Uuid,
     id: Uuid,
 ) -> StoreResult<Option<ClaimCreationRow>> {
-    Ok(locking_query!(
+    Ok(fetch_optional_locked!(
         tx,
+        ClaimCreationRow,
+        select_claim_creation,
         "WHERE tenant_id = $1 AND id = $2",
         |q| q.bind(tenant_id).bind(id)
     ))

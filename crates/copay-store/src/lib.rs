@@ -20,6 +20,23 @@ macro_rules! push_in {
     };
 }
 
+/// Fetches at most one row of `$row` with `$select!($where)`, locking it on PostgreSQL
+/// (`FOR UPDATE`); SQLite's `BEGIN IMMEDIATE` already holds the database's write lock.
+macro_rules! fetch_optional_locked {
+    ($tx:expr, $row:ty, $select:ident, $where:literal, |$query:ident| $bind:expr) => {
+        match $tx {
+            $crate::Tx::Postgres(tx) => {
+                let $query = sqlx::query_as::<_, $row>($select!($where, " FOR UPDATE"));
+                $bind.fetch_optional(&mut **tx).await?
+            }
+            $crate::Tx::Sqlite(tx) => {
+                let $query = sqlx::query_as::<_, $row>($select!($where));
+                $bind.fetch_optional(&mut **tx).await?
+            }
+        }
+    };
+}
+
 pub mod charge_capture_list;
 pub mod charge_captures;
 pub mod claim_creations;

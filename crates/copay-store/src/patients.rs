@@ -32,12 +32,12 @@ pub struct PatientRow {
 }
 
 macro_rules! select_patient {
-    ($tail:literal) => {
+    ($($tail:expr),*) => {
         concat!(
             "SELECT id, tenant_id, external_id, first_name, last_name, email, phone_number, date_of_birth, gender, \
              address_line_one, address_line_two, city, state, zip_code, country, meta, attributes, created_at, \
              updated_at FROM patients ",
-            $tail
+            $($tail),*
         )
     };
 }
@@ -129,25 +129,13 @@ pub async fn get_for_update(
     tenant_id: Uuid,
     id: Uuid,
 ) -> StoreResult<Option<PatientRow>> {
-    let row = match tx {
-        Tx::Postgres(tx) => {
-            sqlx::query_as::<_, PatientRow>(select_patient!(
-                "WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
-            ))
-            .bind(tenant_id)
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?
-        }
-        Tx::Sqlite(tx) => {
-            sqlx::query_as::<_, PatientRow>(select_patient!("WHERE tenant_id = $1 AND id = $2"))
-                .bind(tenant_id)
-                .bind(id)
-                .fetch_optional(&mut **tx)
-                .await?
-        }
-    };
-    Ok(row)
+    Ok(fetch_optional_locked!(
+        tx,
+        PatientRow,
+        select_patient,
+        "WHERE tenant_id = $1 AND id = $2",
+        |q| q.bind(tenant_id).bind(id)
+    ))
 }
 
 /// The patient with this external id, locked for update on PostgreSQL.
@@ -156,27 +144,13 @@ pub async fn by_external_id_for_update(
     tenant_id: Uuid,
     external_id: &str,
 ) -> StoreResult<Option<PatientRow>> {
-    let row = match tx {
-        Tx::Postgres(tx) => {
-            sqlx::query_as::<_, PatientRow>(select_patient!(
-                "WHERE tenant_id = $1 AND external_id = $2 FOR UPDATE"
-            ))
-            .bind(tenant_id)
-            .bind(external_id)
-            .fetch_optional(&mut **tx)
-            .await?
-        }
-        Tx::Sqlite(tx) => {
-            sqlx::query_as::<_, PatientRow>(select_patient!(
-                "WHERE tenant_id = $1 AND external_id = $2"
-            ))
-            .bind(tenant_id)
-            .bind(external_id)
-            .fetch_optional(&mut **tx)
-            .await?
-        }
-    };
-    Ok(row)
+    Ok(fetch_optional_locked!(
+        tx,
+        PatientRow,
+        select_patient,
+        "WHERE tenant_id = $1 AND external_id = $2",
+        |q| q.bind(tenant_id).bind(external_id)
+    ))
 }
 
 /// How a patient list is narrowed. At most `limit` rows, newest first.
