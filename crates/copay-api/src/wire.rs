@@ -37,6 +37,29 @@ impl FieldError {
         }
     }
 
+    /// The error at a dotted path with indexes (`items[0].item.name`), the form the
+    /// service layer names fields in.
+    pub fn at_dotted(dotted: &str, message: impl Into<String>, kind: &'static str) -> FieldError {
+        let mut path = Vec::new();
+        for part in dotted.split('.') {
+            let mut pieces = part.split('[');
+            if let Some(key) = pieces.next().filter(|key| !key.is_empty()) {
+                path.push(PathSegment::Key(key.to_string()));
+            }
+            for index in pieces {
+                match index.trim_end_matches(']').parse() {
+                    Ok(index) => path.push(PathSegment::Index(index)),
+                    Err(_) => path.push(PathSegment::Key(index.to_string())),
+                }
+            }
+        }
+        FieldError {
+            path,
+            message: message.into(),
+            kind,
+        }
+    }
+
     /// `data.service_lines[0].quantity`
     pub fn dotted_path(&self) -> String {
         let mut out = String::new();
@@ -206,6 +229,25 @@ mod tests {
     #[serde(rename_all = "lowercase")]
     enum Kind {
         Billable,
+    }
+
+    #[test]
+    fn dotted_paths_split_into_keys_and_indexes() {
+        let error = FieldError::at_dotted("items[0].item.name", "bad", "value_error");
+        assert_eq!(
+            error.path,
+            vec![
+                PathSegment::Key("items".into()),
+                PathSegment::Index(0),
+                PathSegment::Key("item".into()),
+                PathSegment::Key("name".into()),
+            ]
+        );
+        assert_eq!(error.dotted_path(), "items[0].item.name");
+        assert_eq!(
+            FieldError::at_dotted("limit", "bad", "x").dotted_path(),
+            "limit"
+        );
     }
 
     #[test]

@@ -9,5 +9,6 @@ pub mod encounter_patient;
 pub mod facets;
 pub mod ledger;
 pub mod money;
+pub mod pricing;
 
 pub use money::{Cents, MoneyError};

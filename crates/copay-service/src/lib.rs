@@ -5,10 +5,12 @@
 
 pub mod auth;
 pub mod charge_captures;
+pub mod charges;
 pub mod claim_creations;
 pub mod encounters;
 pub mod error;
 pub mod idempotency;
+pub mod items;
 mod paging;
 pub mod patients;
 pub mod secrets;

@@ -39,9 +39,11 @@ macro_rules! fetch_optional_locked {
 
 pub mod charge_capture_list;
 pub mod charge_captures;
+pub mod charges;
 pub mod claim_creations;
 pub mod encounters;
 pub mod idempotency;
+pub mod items;
 pub mod keys;
 pub mod ledger;
 pub mod patients;

@@ -42,6 +42,27 @@ impl DecodaError {
         DecodaError::Status(StatusCode::NOT_FOUND, format!("{what} not found"))
     }
 
+    /// `<entity> <id> not found`, for an id the caller gave.
+    pub fn not_found_id(entity: &str, id: &str) -> DecodaError {
+        DecodaError::Status(StatusCode::NOT_FOUND, format!("{entity} {id} not found"))
+    }
+
+    /// A bad query parameter.
+    pub fn query(error: FieldError) -> DecodaError {
+        DecodaError::Validation(Location::Query, vec![error])
+    }
+
+    /// A service error of a request whose inputs are query parameters: an invalid input
+    /// is located in the query rather than the body.
+    pub fn from_query(error: ServiceError) -> DecodaError {
+        match error {
+            ServiceError::Invalid { field, message } => {
+                DecodaError::query(FieldError::at_dotted(&field, message, "value_error"))
+            }
+            other => other.into(),
+        }
+    }
+
     pub fn into_response_inner(self) -> Response {
         match self {
             DecodaError::Validation(location, errors) => {
@@ -102,9 +123,9 @@ impl From<ServiceError> for DecodaError {
         match error {
             ServiceError::Invalid { field, message } => DecodaError::Validation(
                 Location::Body,
-                vec![FieldError::at(&[field.as_str()], message, "value_error")],
+                vec![FieldError::at_dotted(&field, message, "value_error")],
             ),
-            ServiceError::NotFound { entity, .. } => DecodaError::not_found(entity),
+            ServiceError::NotFound { entity, id } => DecodaError::not_found_id(entity, &id),
             ServiceError::Conflict(message) => DecodaError::Status(StatusCode::CONFLICT, message),
             duplicate @ ServiceError::DuplicateExternalId { .. } => {
                 DecodaError::Status(StatusCode::CONFLICT, duplicate.to_string())

@@ -2,8 +2,10 @@
 //! error bodies (`{"detail": [...]}` for validation, `{"detail": "..."}` otherwise).
 
 pub mod auth;
+pub mod charges;
 pub mod error;
 pub mod extract;
+pub mod items;
 pub mod patients;
 pub mod tenant;
 
@@ -24,4 +26,14 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(patients::create_v2))
         .routes(routes!(patients::get_v2, patients::update_v2))
         .routes(routes!(patients::list_v2))
+        .routes(routes!(items::create))
+        .routes(routes!(items::get))
+        .routes(routes!(items::update))
+        .routes(routes!(items::delete))
+        .routes(routes!(items::list))
+        .routes(routes!(charges::create))
+        .routes(routes!(charges::get))
+        .routes(routes!(charges::get_by_external_id))
+        .routes(routes!(charges::list))
+        .routes(routes!(charges::adjust))
 }

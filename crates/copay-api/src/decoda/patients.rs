@@ -542,12 +542,7 @@ pub async fn list_v1(
         n,
     )
     .await
-    .map_err(|error| match error {
-        copay_service::ServiceError::Invalid { field, message } => {
-            bad_query(FieldError::at(&[field.as_str()], message, "value_error"))
-        }
-        other => other.into(),
-    })?;
+    .map_err(DecodaError::from_query)?;
     Ok(Json(patients.into_iter().map(Into::into).collect()))
 }
 

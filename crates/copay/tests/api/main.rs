@@ -7,6 +7,7 @@ mod harness;
 mod charge_capture_list;
 mod charge_capture_search;
 mod charge_captures;
+mod charges;
 mod claim_creations;
 mod cli;
 mod encounters;

@@ -1,0 +1,638 @@
+//! Patient charges: create (priced, opened and posted to the ledger in one transaction),
+//! read, list, and adjust.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use copay_domain::Cents;
+use copay_domain::ledger::{AccountKind, Transfer, TransferKind};
+use copay_domain::pricing::{
+    self, ChargeStatus, ChargeTerms, Closing, Line, Percent, PricingError,
+};
+use copay_store::charges::{
+    self as rows, AdjustmentRow, ChargeItemRow, ChargeQuery, ChargeRow, ChargeWithBalance,
+};
+use copay_store::ledger::{account_balance, ensure_account, post_operation};
+use copay_store::{Json, Store, Tx};
+
+use crate::items::{self, Item, NewItem};
+use crate::patients::{self, Patient};
+use crate::{ServiceError, TenantCtx};
+
+pub use copay_store::charges::ChargeSort;
+
+/// What a new charge line sells.
+#[derive(Debug, Clone)]
+pub enum LineItem {
+    /// A catalogue item of the tenant.
+    Existing(Uuid),
+    /// An item to add to the catalogue with the charge.
+    New(NewItem),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewChargeLine {
+    pub item: LineItem,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCharge {
+    pub patient_id: Uuid,
+    /// What the caller says is still owed (0 ≤ it ≤ the total).
+    pub total_outstanding: i64,
+    pub custom_amount: i64,
+    pub lines: Vec<NewChargeLine>,
+    pub discount_amount: i64,
+    pub discount_percentage: Percent,
+    pub status: Option<ChargeStatus>,
+    pub description: Option<String>,
+    pub external_id: Option<String>,
+    pub external_created_date: Option<OffsetDateTime>,
+    pub rule_set_id: Option<String>,
+    pub meta: Option<Value>,
+    /// Attributes kept as given (`patient_pays_processing_fee`, `creator_id`, …).
+    pub attributes: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChargeLine {
+    pub item_id: Option<Uuid>,
+    pub item: Option<Item>,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub discount_amount: i64,
+    pub discount_percentage: Percent,
+    pub line_total: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adjustment {
+    pub id: Uuid,
+    pub charge_id: Uuid,
+    /// Signed: positive raises what is owed.
+    pub amount: i64,
+    pub kind: AdjustmentKind,
+    pub reason: Option<String>,
+    pub provider_id: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdjustmentKind {
+    Adjustment,
+    WriteOff,
+    ExternalSettlement,
+}
+
+impl AdjustmentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdjustmentKind::Adjustment => "ADJUSTMENT",
+            AdjustmentKind::WriteOff => "WRITE_OFF",
+            AdjustmentKind::ExternalSettlement => "EXTERNAL_SETTLEMENT",
+        }
+    }
+
+    fn parse(text: &str) -> Option<AdjustmentKind> {
+        [
+            AdjustmentKind::Adjustment,
+            AdjustmentKind::WriteOff,
+            AdjustmentKind::ExternalSettlement,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Charge {
+    pub id: Uuid,
+    pub patient: Patient,
+    pub status: ChargeStatus,
+    pub total: i64,
+    pub total_outstanding: i64,
+    pub custom_amount: i64,
+    pub discount_amount: i64,
+    pub discount_percentage: Percent,
+    pub description: Option<String>,
+    pub external_id: Option<String>,
+    pub external_created_date: Option<OffsetDateTime>,
+    pub rule_set_id: Option<String>,
+    pub meta: Option<Value>,
+    pub attributes: Map<String, Value>,
+    pub created_at: OffsetDateTime,
+    /// Empty in list results (a summary has no lines or adjustments).
+    pub lines: Vec<ChargeLine>,
+    pub adjustments: Vec<Adjustment>,
+}
+
+const ENTITY: &str = "charge";
+
+fn not_found(entity: &'static str, id: impl ToString) -> ServiceError {
+    ServiceError::NotFound {
+        entity,
+        id: id.to_string(),
+    }
+}
+
+fn corrupt(message: String) -> ServiceError {
+    ServiceError::Store(copay_store::StoreError::Corrupt(message))
+}
+
+fn pricing_error(field: &str, error: PricingError) -> ServiceError {
+    let field = match error {
+        PricingError::QuantityNotPositive => "items.quantity",
+        PricingError::NegativeCustomAmount => "customAmount",
+        PricingError::NegativeDiscount | PricingError::NegativeTotal => "discountAmount",
+        _ => field,
+    };
+    ServiceError::invalid(field, error.to_string())
+}
+
+/// The five accounts a charge's own postings touch.
+struct ChargeAccounts {
+    receivable: Uuid,
+    revenue: Uuid,
+    discounts: Uuid,
+    external_settlements: Uuid,
+    write_offs: Uuid,
+}
+
+async fn charge_accounts(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    charge_id: Uuid,
+) -> Result<ChargeAccounts, ServiceError> {
+    Ok(ChargeAccounts {
+        receivable: ensure_account(tx, tenant_id, AccountKind::ChargeReceivable, charge_id, "")
+            .await?,
+        revenue: ensure_account(tx, tenant_id, AccountKind::Revenue, tenant_id, "").await?,
+        discounts: ensure_account(tx, tenant_id, AccountKind::Discounts, tenant_id, "").await?,
+        external_settlements: ensure_account(
+            tx,
+            tenant_id,
+            AccountKind::ExternalSettlements,
+            tenant_id,
+            "",
+        )
+        .await?,
+        write_offs: ensure_account(tx, tenant_id, AccountKind::WriteOffs, tenant_id, "").await?,
+    })
+}
+
+fn transfer(
+    transfers: &mut Vec<Transfer>,
+    kind: TransferKind,
+    from: Uuid,
+    to: Uuid,
+    amount: Cents,
+) -> Result<(), ServiceError> {
+    if amount.is_positive() {
+        transfers.push(Transfer::new(kind, from, to, amount)?);
+    }
+    Ok(())
+}
+
+/// Creates a charge: prices its lines, opens it with the caller's outstanding amount, and
+/// posts it to the ledger, all in one transaction. New inline items join the catalogue.
+pub async fn create(
+    store: &Store,
+    tenant: &TenantCtx,
+    new: NewCharge,
+) -> Result<Charge, ServiceError> {
+    let tenant_id = tenant.tenant_id;
+    let mut tx = store.begin().await?;
+    patients::get_in_tx(&mut tx, tenant_id, new.patient_id).await?;
+    for (index, line) in new.lines.iter().enumerate() {
+        if line.quantity <= 0 {
+            return Err(ServiceError::invalid(
+                format!("items[{index}].quantity"),
+                "must be greater than zero",
+            ));
+        }
+    }
+    // Resolve each line's item: an existing one of this tenant, or a new one.
+    let mut line_items: Vec<copay_store::items::ItemRow> = Vec::with_capacity(new.lines.len());
+    for (index, line) in new.lines.iter().enumerate() {
+        let row = match &line.item {
+            LineItem::Existing(id) => copay_store::items::get_for_update(&mut tx, tenant_id, *id)
+                .await?
+                .ok_or_else(|| not_found("item", id))?,
+            LineItem::New(item) => {
+                let row = items::new_row(tenant_id, item.clone()).map_err(|error| match error {
+                    ServiceError::Invalid { field, message } => {
+                        ServiceError::invalid(format!("items[{index}].item.{field}"), message)
+                    }
+                    other => other,
+                })?;
+                copay_store::items::insert(&mut tx, &row).await?;
+                row
+            }
+        };
+        line_items.push(row);
+    }
+    let terms = ChargeTerms {
+        custom_amount: Cents::new(new.custom_amount),
+        lines: new
+            .lines
+            .iter()
+            .zip(&line_items)
+            .map(|(line, item)| Line::plain(Cents::new(item.price), line.quantity))
+            .collect(),
+        discount_amount: Cents::new(new.discount_amount),
+        discount_percentage: new.discount_percentage,
+    };
+    let priced = pricing::price(&terms).map_err(|error| pricing_error("items", error))?;
+    let opening = pricing::open(priced.total, Cents::new(new.total_outstanding), new.status)
+        .map_err(|error| ServiceError::invalid("totalOutstanding", error.to_string()))?;
+
+    let now = copay_store::now();
+    let row = ChargeRow {
+        id: Uuid::now_v7(),
+        tenant_id,
+        patient_id: new.patient_id,
+        external_id: new.external_id,
+        status: opening.status.as_str().to_string(),
+        total: priced.total.get(),
+        custom_amount: new.custom_amount,
+        discount_amount: new.discount_amount,
+        discount_percentage_millionths: new.discount_percentage.millionths(),
+        description: new.description,
+        external_created_date: new.external_created_date,
+        rule_set_id: new.rule_set_id,
+        meta: new.meta.map(Json),
+        attributes: Json(Value::Object(new.attributes)),
+        created_at: now,
+        updated_at: now,
+    };
+    if let Err(error) = rows::insert(&mut tx, &row).await {
+        return Err(if error.is_unique_violation() {
+            ServiceError::DuplicateExternalId {
+                entity: ENTITY,
+                external_id: row.external_id.clone().unwrap_or_default(),
+            }
+        } else {
+            error.into()
+        });
+    }
+    for (position, ((line, item), line_total)) in new
+        .lines
+        .iter()
+        .zip(&line_items)
+        .zip(&priced.line_totals)
+        .enumerate()
+    {
+        rows::insert_item(
+            &mut tx,
+            &ChargeItemRow {
+                id: Uuid::now_v7(),
+                tenant_id,
+                charge_id: row.id,
+                item_id: Some(item.id),
+                position: i64::try_from(position).unwrap_or(i64::MAX),
+                quantity: line.quantity,
+                unit_price: item.price,
+                discount_amount: 0,
+                discount_percentage_millionths: 0,
+                tax_amount: 0,
+                line_total: line_total.get(),
+                name: None,
+                attributes: Json(Value::Object(Map::new())),
+            },
+        )
+        .await?;
+    }
+
+    let accounts = charge_accounts(&mut tx, tenant_id, row.id).await?;
+    let mut transfers = Vec::new();
+    transfer(
+        &mut transfers,
+        TransferKind::ChargeCreated,
+        accounts.revenue,
+        accounts.receivable,
+        priced.gross,
+    )?;
+    transfer(
+        &mut transfers,
+        TransferKind::Discount,
+        accounts.receivable,
+        accounts.discounts,
+        priced.discounts,
+    )?;
+    transfer(
+        &mut transfers,
+        TransferKind::ExternalSettlement,
+        accounts.receivable,
+        accounts.external_settlements,
+        opening.settled_externally,
+    )?;
+    transfer(
+        &mut transfers,
+        TransferKind::WriteOff,
+        accounts.receivable,
+        accounts.write_offs,
+        opening.written_off,
+    )?;
+    let operation_id = if transfers.is_empty() {
+        None
+    } else {
+        Some(post_operation(&mut tx, tenant_id, "charge_created", &transfers).await?)
+    };
+    for (amount, kind, reason) in [
+        (
+            opening.settled_externally,
+            AdjustmentKind::ExternalSettlement,
+            "settled before the charge reached copay",
+        ),
+        (
+            opening.written_off,
+            AdjustmentKind::WriteOff,
+            "written off when the charge was created",
+        ),
+    ] {
+        if amount.is_positive() {
+            rows::insert_adjustment(
+                &mut tx,
+                &AdjustmentRow {
+                    id: Uuid::now_v7(),
+                    tenant_id,
+                    charge_id: row.id,
+                    amount: -amount.get(),
+                    adjustment_type: kind.as_str().to_string(),
+                    reason: Some(reason.to_string()),
+                    provider_id: None,
+                    operation_id,
+                    created_at: now,
+                },
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    get(store, tenant, row.id).await
+}
+
+/// An adjustment asked for: a signed amount (positive raises what is owed).
+#[derive(Debug, Clone)]
+pub struct NewAdjustment {
+    pub charge_id: Uuid,
+    pub amount: i64,
+    pub reason: String,
+    pub provider_id: Option<String>,
+}
+
+/// Adjusts what a charge owes. It may not take the outstanding amount below zero, and a
+/// voided charge cannot be adjusted. The status follows: owed → `OUTSTANDING`, adjusted
+/// to zero → `WRITE_OFF`.
+pub async fn adjust(
+    store: &Store,
+    tenant: &TenantCtx,
+    new: NewAdjustment,
+) -> Result<Adjustment, ServiceError> {
+    let tenant_id = tenant.tenant_id;
+    if new.amount == 0 {
+        return Err(ServiceError::invalid("amount", "must not be zero"));
+    }
+    if new.reason.trim().is_empty() {
+        return Err(ServiceError::invalid("reason", "must not be empty"));
+    }
+    let mut tx = store.begin().await?;
+    let mut charge = rows::get_for_update(&mut tx, tenant_id, new.charge_id)
+        .await?
+        .ok_or_else(|| not_found(ENTITY, new.charge_id))?;
+    if charge.status == ChargeStatus::Void.as_str() {
+        return Err(ServiceError::Unprocessable(format!(
+            "charge {} is void and cannot be adjusted",
+            charge.id
+        )));
+    }
+    let receivable = ensure_account(
+        &mut tx,
+        tenant_id,
+        AccountKind::ChargeReceivable,
+        charge.id,
+        "",
+    )
+    .await?;
+    let adjustments =
+        ensure_account(&mut tx, tenant_id, AccountKind::Adjustments, tenant_id, "").await?;
+    let outstanding = account_balance(&mut tx, tenant_id, receivable)
+        .await?
+        .map(|account| account.balance)
+        .unwrap_or(Cents::ZERO);
+    let amount = Cents::new(new.amount);
+    let after = outstanding
+        .checked_add(amount)
+        .map_err(|_| ServiceError::invalid("amount", "is out of range"))?;
+    if after.is_negative() {
+        return Err(ServiceError::Unprocessable(format!(
+            "an adjustment of {} would take charge {} below zero: it has {} outstanding",
+            new.amount,
+            charge.id,
+            outstanding.get()
+        )));
+    }
+    let magnitude = Cents::new(new.amount)
+        .checked_neg()
+        .map(|negated| if new.amount > 0 { amount } else { negated })
+        .map_err(|_| ServiceError::invalid("amount", "is out of range"))?;
+    let transfer = if new.amount > 0 {
+        Transfer::new(TransferKind::Adjustment, adjustments, receivable, magnitude)?
+    } else {
+        Transfer::new(TransferKind::Adjustment, receivable, adjustments, magnitude)?
+    };
+    let operation_id = post_operation(&mut tx, tenant_id, "charge_adjusted", &[transfer]).await?;
+    let now = copay_store::now();
+    let row = AdjustmentRow {
+        id: Uuid::now_v7(),
+        tenant_id,
+        charge_id: charge.id,
+        amount: new.amount,
+        adjustment_type: AdjustmentKind::Adjustment.as_str().to_string(),
+        reason: Some(new.reason),
+        provider_id: new.provider_id,
+        operation_id: Some(operation_id),
+        created_at: now,
+    };
+    rows::insert_adjustment(&mut tx, &row).await?;
+    charge.status = pricing::derive_status(after, Closing::Adjustment)
+        .as_str()
+        .to_string();
+    charge.updated_at = now;
+    rows::set_status(&mut tx, &charge).await?;
+    tx.commit().await?;
+    adjustment_from_row(row)
+}
+
+fn adjustment_from_row(row: AdjustmentRow) -> Result<Adjustment, ServiceError> {
+    let kind = AdjustmentKind::parse(&row.adjustment_type).ok_or_else(|| {
+        corrupt(format!(
+            "adjustment {} has type {:?}",
+            row.id, row.adjustment_type
+        ))
+    })?;
+    Ok(Adjustment {
+        id: row.id,
+        charge_id: row.charge_id,
+        amount: row.amount,
+        kind,
+        reason: row.reason,
+        provider_id: row.provider_id,
+        created_at: row.created_at,
+    })
+}
+
+fn charge_from_row(row: ChargeWithBalance, patient: Patient) -> Result<Charge, ServiceError> {
+    let charge = row.charge;
+    let status = ChargeStatus::parse(&charge.status).ok_or_else(|| {
+        corrupt(format!(
+            "charge {} has status {:?}",
+            charge.id, charge.status
+        ))
+    })?;
+    let discount_percentage = Percent::from_millionths(charge.discount_percentage_millionths)
+        .map_err(|_| corrupt(format!("charge {} has a bad percentage", charge.id)))?;
+    Ok(Charge {
+        id: charge.id,
+        patient,
+        status,
+        total: charge.total,
+        total_outstanding: row.outstanding,
+        custom_amount: charge.custom_amount,
+        discount_amount: charge.discount_amount,
+        discount_percentage,
+        description: charge.description,
+        external_id: charge.external_id,
+        external_created_date: charge.external_created_date,
+        rule_set_id: charge.rule_set_id,
+        meta: charge.meta.map(|json| json.0),
+        attributes: match charge.attributes.0 {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        },
+        created_at: charge.created_at,
+        lines: Vec::new(),
+        adjustments: Vec::new(),
+    })
+}
+
+/// The patients of these charges, by id.
+async fn patients_of(
+    store: &Store,
+    tenant: &TenantCtx,
+    rows: &[ChargeWithBalance],
+) -> Result<HashMap<Uuid, Patient>, ServiceError> {
+    let mut ids: Vec<Uuid> = rows.iter().map(|row| row.charge.patient_id).collect();
+    ids.sort();
+    ids.dedup();
+    let limit = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+    let patients = patients::list(store, tenant, None, None, &ids, limit.max(1)).await?;
+    Ok(patients.into_iter().map(|p| (p.id, p)).collect())
+}
+
+/// Charges with their patients; with `detail`, also their lines and adjustments.
+async fn assemble(
+    store: &Store,
+    tenant: &TenantCtx,
+    rows: Vec<ChargeWithBalance>,
+    detail: bool,
+) -> Result<Vec<Charge>, ServiceError> {
+    let patients = patients_of(store, tenant, &rows).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.charge.id).collect();
+    let (lines, adjustments, catalogue) = if detail {
+        let lines = store.charge_items(tenant.tenant_id, &ids).await?;
+        let adjustments = store.charge_adjustments(tenant.tenant_id, &ids).await?;
+        let item_ids: Vec<Uuid> = lines.iter().filter_map(|line| line.item_id).collect();
+        let catalogue: HashMap<Uuid, Item> = store
+            .items_by_ids(tenant.tenant_id, &item_ids)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, items::from_row(row)))
+            .collect();
+        (lines, adjustments, catalogue)
+    } else {
+        (Vec::new(), Vec::new(), HashMap::new())
+    };
+    let mut charges = Vec::with_capacity(rows.len());
+    for row in rows {
+        let patient_id = row.charge.patient_id;
+        let patient = patients
+            .get(&patient_id)
+            .cloned()
+            .ok_or_else(|| corrupt(format!("charge {} names a missing patient", row.charge.id)))?;
+        let mut charge = charge_from_row(row, patient)?;
+        for line in lines.iter().filter(|line| line.charge_id == charge.id) {
+            charge.lines.push(ChargeLine {
+                item_id: line.item_id,
+                item: line.item_id.and_then(|id| catalogue.get(&id).cloned()),
+                quantity: line.quantity,
+                unit_price: line.unit_price,
+                discount_amount: line.discount_amount,
+                discount_percentage: Percent::from_millionths(line.discount_percentage_millionths)
+                    .map_err(|_| {
+                        corrupt(format!("charge line {} has a bad percentage", line.id))
+                    })?,
+                line_total: line.line_total,
+            });
+        }
+        for adjustment in adjustments.iter().filter(|a| a.charge_id == charge.id) {
+            charge
+                .adjustments
+                .push(adjustment_from_row(adjustment.clone())?);
+        }
+        charges.push(charge);
+    }
+    Ok(charges)
+}
+
+async fn one(
+    store: &Store,
+    tenant: &TenantCtx,
+    row: Option<ChargeWithBalance>,
+    id: &str,
+) -> Result<Charge, ServiceError> {
+    let row = row.ok_or_else(|| not_found(ENTITY, id))?;
+    assemble(store, tenant, vec![row], true)
+        .await?
+        .pop()
+        .ok_or_else(|| not_found(ENTITY, id))
+}
+
+pub async fn get(store: &Store, tenant: &TenantCtx, id: Uuid) -> Result<Charge, ServiceError> {
+    let row = store.charge(tenant.tenant_id, id).await?;
+    one(store, tenant, row, &id.to_string()).await
+}
+
+pub async fn get_by_external_id(
+    store: &Store,
+    tenant: &TenantCtx,
+    external_id: &str,
+) -> Result<Charge, ServiceError> {
+    let row = store
+        .charge_by_external_id(tenant.tenant_id, external_id)
+        .await?;
+    one(store, tenant, row, external_id).await
+}
+
+/// The largest charge list.
+pub const MAX_CHARGE_LIST: u32 = 1000;
+
+/// A bounded list of charge summaries (no lines or adjustments).
+pub async fn list(
+    store: &Store,
+    tenant: &TenantCtx,
+    query: ChargeQuery,
+) -> Result<Vec<Charge>, ServiceError> {
+    if query.limit == 0 || query.limit > MAX_CHARGE_LIST {
+        return Err(ServiceError::invalid(
+            "n",
+            format!("must be between 1 and {MAX_CHARGE_LIST}"),
+        ));
+    }
+    let rows = store.list_charges(tenant.tenant_id, &query).await?;
+    assemble(store, tenant, rows, false).await
+}
