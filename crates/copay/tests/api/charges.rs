@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::{Tenant, TestApp, call};
+use crate::harness::{Tenant, TestApp, decoda};
 
 crate::both_backends!(
     items_create_update_archive_and_page,
@@ -15,21 +15,6 @@ crate::both_backends!(
     bad_charge_input_is_refused_and_writes_nothing,
     another_tenants_patients_items_and_charges_are_not_found,
 );
-
-async fn decoda(
-    app: &TestApp,
-    tenant: &Tenant,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let request = app.decoda(method, path, tenant);
-    call(match body {
-        Some(body) => request.json(&body),
-        None => request,
-    })
-    .await
-}
 
 async fn post(app: &TestApp, tenant: &Tenant, path: &str, body: Value) -> Value {
     let (status, created) = decoda(app, tenant, Method::POST, path, Some(body.clone())).await;

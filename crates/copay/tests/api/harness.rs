@@ -244,3 +244,20 @@ pub async fn json(response: reqwest::Response) -> (u16, Value) {
 pub async fn call(request: reqwest::RequestBuilder) -> (u16, Value) {
     json(request.send().await.expect("request sent")).await
 }
+
+/// Sends a Decoda-dialect request for `tenant`, with a JSON body when given, and returns
+/// its status and JSON body.
+pub async fn decoda(
+    app: &TestApp,
+    tenant: &Tenant,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let request = app.decoda(method, path, tenant);
+    call(match body {
+        Some(body) => request.json(&body),
+        None => request,
+    })
+    .await
+}

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::{Tenant, TestApp, call};
+use crate::harness::{Tenant, TestApp, call, decoda};
 
 crate::both_backends!(
     gen1_create_get_update_and_find_by_external_id,
@@ -18,21 +18,6 @@ crate::both_backends!(
     a_charge_from_a_pre_encounter_patient_takes_the_registry_patient,
     create_from_pre_encounter_needs_a_patient_of_the_tenant,
 );
-
-async fn decoda(
-    app: &TestApp,
-    tenant: &Tenant,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let request = app.decoda(method, path, tenant);
-    call(match body {
-        Some(body) => request.json(&body),
-        None => request,
-    })
-    .await
-}
 
 async fn create_v1(app: &TestApp, tenant: &Tenant, body: Value) -> Value {
     let (status, created) =
