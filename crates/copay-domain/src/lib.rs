@@ -5,6 +5,7 @@
 
 pub mod charge_capture;
 pub mod claim_creation;
+pub mod credit;
 pub mod encounter_patient;
 pub mod facets;
 pub mod ledger;

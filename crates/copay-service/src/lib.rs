@@ -7,6 +7,7 @@ pub mod auth;
 pub mod charge_captures;
 pub mod charges;
 pub mod claim_creations;
+pub mod credits;
 pub mod encounters;
 pub mod error;
 pub mod idempotency;

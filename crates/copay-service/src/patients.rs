@@ -56,6 +56,8 @@ pub struct PatientChanges {
     pub country: Option<Option<String>>,
     pub meta: Option<Option<Value>>,
     pub attributes: Map<String, Value>,
+    /// The available credit to end up with (cents): granted or drawn to reach it.
+    pub credit_balance: Option<i64>,
 }
 
 const ENTITY: &str = "patient";
@@ -117,11 +119,21 @@ fn from_row(row: PatientRow) -> Patient {
             Value::Object(map) => map,
             _ => Map::new(),
         },
-        // Patient credit does not exist yet, so nothing is left on it.
+        // Filled in by `with_balance` from the patient's credits.
         credit_balance: 0,
         created_at: row.created_at,
         updated_at: row.updated_at,
     }
+}
+
+/// The patient with its `credit_balance` read from its credits.
+async fn with_balance(
+    store: &Store,
+    mut patient: Patient,
+    tenant_id: Uuid,
+) -> Result<Patient, ServiceError> {
+    patient.credit_balance = crate::credits::balance(store, tenant_id, patient.id).await?;
+    Ok(patient)
 }
 
 fn not_found(id: impl ToString) -> ServiceError {
@@ -171,6 +183,7 @@ pub async fn create(
     changes: PatientChanges,
 ) -> Result<Patient, ServiceError> {
     let mut row = empty_row(tenant.tenant_id, id.unwrap_or_else(Uuid::now_v7));
+    let credit_balance = changes.credit_balance;
     changes.apply(&mut row);
     let mut tx = store.begin().await?;
     if let Some(external_id) = &row.external_id
@@ -191,16 +204,20 @@ pub async fn create(
             error.into()
         });
     }
+    if let Some(target) = credit_balance {
+        crate::credits::set_balance_in_tx(&mut tx, tenant.tenant_id, row.id, target).await?;
+    }
     tx.commit().await?;
-    Ok(from_row(row))
+    with_balance(store, from_row(row), tenant.tenant_id).await
 }
 
 pub async fn get(store: &Store, tenant: &TenantCtx, id: Uuid) -> Result<Patient, ServiceError> {
-    store
+    let patient = store
         .patient(tenant.tenant_id, id)
         .await?
         .map(from_row)
-        .ok_or_else(|| not_found(id))
+        .ok_or_else(|| not_found(id))?;
+    with_balance(store, patient, tenant.tenant_id).await
 }
 
 /// The patient, read (and on PostgreSQL locked) inside the caller's transaction.
@@ -216,11 +233,12 @@ pub async fn get_by_external_id(
     tenant: &TenantCtx,
     external_id: &str,
 ) -> Result<Patient, ServiceError> {
-    store
+    let patient = store
         .patient_by_external_id(tenant.tenant_id, external_id)
         .await?
         .map(from_row)
-        .ok_or_else(|| not_found(external_id))
+        .ok_or_else(|| not_found(external_id))?;
+    with_balance(store, patient, tenant.tenant_id).await
 }
 
 pub async fn update(
@@ -233,6 +251,7 @@ pub async fn update(
     let mut row = rows::get_for_update(&mut tx, tenant.tenant_id, id)
         .await?
         .ok_or_else(|| not_found(id))?;
+    let credit_balance = changes.credit_balance;
     changes.apply(&mut row);
     row.updated_at = copay_store::now();
     if let Err(error) = rows::update(&mut tx, &row).await {
@@ -242,8 +261,11 @@ pub async fn update(
             error.into()
         });
     }
+    if let Some(target) = credit_balance {
+        crate::credits::set_balance_in_tx(&mut tx, tenant.tenant_id, id, target).await?;
+    }
     tx.commit().await?;
-    Ok(from_row(row))
+    with_balance(store, from_row(row), tenant.tenant_id).await
 }
 
 /// The largest page a patient list returns.
@@ -273,12 +295,11 @@ pub async fn list(
         ids: ids.to_vec(),
         limit,
     };
-    Ok(store
-        .list_patients(tenant.tenant_id, &query)
-        .await?
-        .into_iter()
-        .map(from_row)
-        .collect())
+    let mut patients = Vec::new();
+    for row in store.list_patients(tenant.tenant_id, &query).await? {
+        patients.push(with_balance(store, from_row(row), tenant.tenant_id).await?);
+    }
+    Ok(patients)
 }
 
 /// Creates the patient with this external id, or updates it with `changes`, inside the

@@ -41,6 +41,7 @@ pub mod charge_capture_list;
 pub mod charge_captures;
 pub mod charges;
 pub mod claim_creations;
+pub mod credits;
 pub mod encounters;
 pub mod idempotency;
 pub mod items;

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod charges;
+pub mod credits;
 pub mod error;
 pub mod extract;
 pub mod items;
@@ -36,4 +37,7 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(charges::get_by_external_id))
         .routes(routes!(charges::list))
         .routes(routes!(charges::adjust))
+        .routes(routes!(credits::list, credits::create))
+        .routes(routes!(credits::update, credits::delete))
+        .routes(routes!(credits::available))
 }

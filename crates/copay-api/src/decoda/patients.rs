@@ -189,17 +189,6 @@ fn changes(body: PatientBody, generation: Generation) -> Result<PatientChanges, 
             "string_too_long",
         ));
     }
-    // Patient credit is recorded as credits with a history; until copay keeps them, a
-    // balance other than zero cannot be honoured and is refused rather than dropped.
-    if let Some(Some(balance)) = body.credit_balance
-        && balance != 0
-    {
-        return Err(invalid(
-            "creditBalance",
-            "patient credit is not available in this copay version; send 0 or leave it out",
-            "value_error",
-        ));
-    }
     let attributes = body.attributes();
     let external_id = match generation {
         Generation::One => body.external_user_id.or(body.external_id),
@@ -230,6 +219,7 @@ fn changes(body: PatientBody, generation: Generation) -> Result<PatientChanges, 
         country: body.country,
         meta: body.meta.map(|meta| meta.map(Value::Object)),
         attributes,
+        credit_balance: body.credit_balance.flatten(),
     })
 }
 

@@ -10,6 +10,7 @@ mod charge_captures;
 mod charges;
 mod claim_creations;
 mod cli;
+mod credits;
 mod encounters;
 mod foundation;
 mod idempotency;

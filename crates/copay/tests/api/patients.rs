@@ -331,7 +331,7 @@ async fn bad_patient_input_is_refused_and_writes_nothing(app: &TestApp) {
         ),
         (
             "/user/patient/create",
-            json!({"creditBalance": 500}),
+            json!({"creditBalance": -500}),
             422,
             "creditBalance",
         ),
