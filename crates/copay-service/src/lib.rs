@@ -11,6 +11,7 @@ pub mod error;
 pub mod idempotency;
 mod paging;
 pub mod patients;
+pub mod providers;
 pub mod secrets;
 pub mod tenants;
 pub mod verify;

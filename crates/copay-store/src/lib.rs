@@ -45,6 +45,7 @@ pub mod idempotency;
 pub mod keys;
 pub mod ledger;
 pub mod patients;
+pub mod providers;
 pub mod tenants;
 
 use std::str::FromStr;

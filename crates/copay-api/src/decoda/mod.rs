@@ -5,6 +5,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod patients;
+pub mod providers;
 pub mod tenant;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -24,4 +25,10 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(patients::create_v2))
         .routes(routes!(patients::get_v2, patients::update_v2))
         .routes(routes!(patients::list_v2))
+        .routes(routes!(providers::create))
+        .routes(routes!(providers::get))
+        .routes(routes!(providers::get_by_external_id))
+        .routes(routes!(providers::update))
+        .routes(routes!(providers::list))
+        .routes(routes!(providers::list_roles))
 }

@@ -14,3 +14,4 @@ mod foundation;
 mod idempotency;
 mod ledger;
 mod patients;
+mod providers;
