@@ -369,3 +369,187 @@ def test_patient_routes_need_credentials(server):
         status, body = anonymous.get(path)
         assert status == 401, (path, body)
         assert body["detail"]
+
+
+# --- Gen-1: /v1/provider and /v1/role -----------------------------------------------------
+
+
+def _provider_create(decoda, **fields):
+    status, provider = decoda.post("/v1/provider/create", {"firstName": "Rosa", "roles": ["PROVIDER"], **fields})
+    assert status == 200, provider
+    return provider
+
+
+def _role_names(provider):
+    return [role["name"] for role in provider["roles"]]
+
+
+def test_v1_role_list_names_the_roles_a_provider_can_hold(decoda):
+    status, roles = decoda.get("/v1/role/list")
+    assert status == 200
+    names = [role["name"] for role in roles]
+    assert names == ["ADMIN", "PROVIDER", "NURSE", "MEDICAL_ASSISTANT", "FRONT_DESK", "BILLING"]
+
+    # Every listed role is one a provider can be given, and comes back by that name.
+    provider = _provider_create(decoda, roles=list(reversed(names)))
+    assert _role_names(provider) == names
+
+
+def test_v1_created_provider_comes_back_by_id_and_by_external_id(decoda):
+    external_id = _external_id()
+    created = _provider_create(
+        decoda,
+        firstName="Rosa",
+        lastName="Diaz",
+        email="rosa.diaz@example.com",
+        phoneNumber="+15555550111",
+        externalUserId=external_id,
+        address="9 Clinic Way",
+        addressLineTwo="Suite 4",
+        city="Portland",
+        state="OR",
+        zipCode="97201",
+        country="US",
+        addressValid=True,
+        meta={"npi": "1234567893"},
+        firebaseUid="fb-rosa",
+        type="provider",
+        updatedDate="2024-05-01T12:00:00Z",
+        roles=["PROVIDER", "BILLING"],
+    )
+    assert uuid.UUID(created["id"])
+    assert created["type"] == "provider"
+    assert created["firstName"] == "Rosa"
+    assert created["lastName"] == "Diaz"
+    assert created["externalUserId"] == external_id
+    assert created["zipCode"] == "97201"
+    assert created["addressValid"] is True
+    assert created["meta"] == {"npi": "1234567893"}
+    assert _role_names(created) == ["PROVIDER", "BILLING"]
+    _assert_recent(created["createdDate"])
+
+    status, by_id = decoda.get(f"/v1/provider/get/{created['id']}")
+    assert status == 200
+    assert by_id == created
+
+    status, by_external_id = decoda.get(f"/v1/provider/get_by_external_id/{external_id}")
+    assert status == 200
+    assert by_external_id == created
+
+
+def test_v1_provider_update_changes_what_the_provider_says(decoda):
+    created = _provider_create(decoda, firstName="Sam", lastName="Lee", email="sam@example.com", roles=["NURSE"])
+
+    status, updated = decoda.put(
+        f"/v1/provider/update/{created['id']}",
+        {"lastName": "Lee-Park", "email": None, "roles": ["NURSE", "ADMIN"]},
+    )
+    assert status == 200
+    assert updated["id"] == created["id"]
+    assert updated["lastName"] == "Lee-Park"
+    assert updated["email"] is None  # null clears
+    assert updated["firstName"] == "Sam"  # omitted fields keep their value
+    assert _role_names(updated) == ["ADMIN", "NURSE"]
+
+    status, fetched = decoda.get(f"/v1/provider/get/{created['id']}")
+    assert status == 200
+    assert fetched == updated
+
+    status, no_roles = decoda.put(f"/v1/provider/update/{created['id']}", {"roles": None})
+    assert status == 200
+    assert no_roles["roles"] == []
+    assert no_roles["lastName"] == "Lee-Park"
+
+
+def test_v1_provider_list_returns_the_tenants_providers_newest_first(server, decoda):
+    status, empty = decoda.get("/v1/provider/list")
+    assert status == 200
+    assert empty == []
+
+    first = _provider_create(decoda, firstName="Ada")
+    time.sleep(0.02)
+    second = _provider_create(decoda, firstName="Ben", roles=[])
+    time.sleep(0.02)
+    # A chosen id that sorts before every generated one is still the newest.
+    third = _provider_create(decoda, firstName="Cy", id="00000000-0000-4000-8000-000000000001")
+
+    status, listed = decoda.get("/v1/provider/list")
+    assert status == 200
+    assert [p["id"] for p in listed] == [third["id"], second["id"], first["id"]]
+    assert [p["firstName"] for p in listed] == ["Cy", "Ben", "Ada"]
+
+    other = _other_tenant(server)
+    status, theirs = other.get("/v1/provider/list")
+    assert status == 200
+    assert theirs == []
+
+
+def test_v1_provider_errors(decoda):
+    external_id = _external_id()
+    known = _provider_create(decoda, firstName="Kai", externalUserId=external_id)
+    status, _ = decoda.get(f"/v1/provider/get/{known['id']}")
+    assert status == 200  # the route exists, so the 404s below are about the provider
+
+    missing = str(uuid.uuid4())
+    for path in (f"/v1/provider/get/{missing}", "/v1/provider/get/prov_not-a-uuid",
+                 f"/v1/provider/get_by_external_id/{_external_id()}"):
+        status, body = decoda.get(path)
+        assert status == 404, path
+        assert isinstance(body["detail"], str) and body["detail"]
+    status, _ = decoda.put(f"/v1/provider/update/{missing}", {"lastName": "Nobody"})
+    assert status == 404
+
+    status, body = decoda.post("/v1/provider/create", {"firstName": "Twin", "roles": [], "externalUserId": external_id})
+    assert status == 409
+    assert external_id in body["detail"]
+
+    invalid = [
+        ({"roles": ["PROVIDER"]}, ["body", "firstName"]),
+        ({"firstName": "Noroles"}, ["body", "roles"]),
+        ({"firstName": "Bad", "roles": ["PROVIDER", "SURGEON"]}, ["body", "roles", 1]),
+        ({"firstName": "Bad", "roles": [], "id": "prov_1"}, ["body", "id"]),
+        ({"firstName": "Bad", "roles": [], "type": "PATIENT"}, ["body", "type"]),
+    ]
+    for request_body, loc in invalid:
+        status, body = decoda.post("/v1/provider/create", request_body, check_request=False)
+        assert status == 422, request_body
+        assert any(error["loc"] == loc for error in body["detail"]), (request_body, body)
+    status, body = decoda.put(f"/v1/provider/update/{known['id']}", {"firstName": None}, check_request=False)
+    assert status == 422
+    assert any(error["loc"] == ["body", "firstName"] for error in body["detail"]), body
+
+    status, listed = decoda.get("/v1/provider/list")
+    assert status == 200
+    assert listed == [known]  # nothing was written
+
+
+def test_v1_another_tenants_provider_is_not_found(server, decoda):
+    other = _other_tenant(server)
+    external_id = _external_id()
+    status, theirs = other.post("/v1/provider/create", {"firstName": "Zed", "roles": [], "externalUserId": external_id})
+    assert status == 200
+
+    status, _ = decoda.get(f"/v1/provider/get/{theirs['id']}")
+    assert status == 404
+    status, _ = decoda.get(f"/v1/provider/get_by_external_id/{external_id}")
+    assert status == 404
+    status, _ = decoda.put(f"/v1/provider/update/{theirs['id']}", {"lastName": "Stolen"})
+    assert status == 404
+    status, listed = decoda.get("/v1/provider/list")
+    assert status == 200
+    assert listed == []
+
+    # The external id is per tenant: it is free here, and theirs is untouched.
+    mine = _provider_create(decoda, firstName="Zed", externalUserId=external_id)
+    assert mine["id"] != theirs["id"]
+    status, still_theirs = other.get(f"/v1/provider/get/{theirs['id']}")
+    assert status == 200
+    assert still_theirs["lastName"] is None
+
+
+def test_provider_routes_need_credentials(server):
+    anonymous = DecodaClient(server.base_url, {})
+    for path in ("/v1/provider/list", "/v1/role/list"):
+        status, body = anonymous.get(path)
+        assert status == 401, (path, body)
+        assert body["detail"]

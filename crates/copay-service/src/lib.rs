@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod items;
 mod paging;
 pub mod patients;
+pub mod providers;
 pub mod secrets;
 pub mod tenants;
 pub mod verify;

@@ -48,6 +48,7 @@ pub mod items;
 pub mod keys;
 pub mod ledger;
 pub mod patients;
+pub mod providers;
 pub mod tenants;
 
 use std::str::FromStr;

@@ -209,7 +209,7 @@ impl Store {
                 qb.push(" AND external_id = ").push_bind(external_id.clone());
             }
             push_in!(qb, "id", query.ids);
-            qb.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(query.limit));
+            qb.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(i64::from(query.limit));
             qb.build_query_as::<PatientRow>().fetch_all(pool).await
         })?;
         Ok(rows)

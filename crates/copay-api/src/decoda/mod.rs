@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod items;
 pub mod patients;
+pub mod providers;
 pub mod tenant;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -40,4 +41,10 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(credits::list, credits::create))
         .routes(routes!(credits::update, credits::delete))
         .routes(routes!(credits::available))
+        .routes(routes!(providers::create))
+        .routes(routes!(providers::get))
+        .routes(routes!(providers::get_by_external_id))
+        .routes(routes!(providers::update))
+        .routes(routes!(providers::list))
+        .routes(routes!(providers::list_roles))
 }

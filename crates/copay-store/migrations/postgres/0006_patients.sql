@@ -26,6 +26,8 @@ CREATE TABLE patients (
 );
 CREATE UNIQUE INDEX patients_external_id ON patients (tenant_id, external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX patients_by_id ON patients (tenant_id, id);
+-- Lists are newest first by creation time: a caller may choose a patient's id.
+CREATE INDEX patients_by_created ON patients (tenant_id, created_at, id);
 
 -- A charge capture created from a pre-encounter patient takes its patient data from the
 -- registry when its claim creation is processed.

@@ -16,3 +16,4 @@ mod foundation;
 mod idempotency;
 mod ledger;
 mod patients;
+mod providers;

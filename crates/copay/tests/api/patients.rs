@@ -143,6 +143,15 @@ async fn gen1_list_searches_newest_first_and_bounds_n(app: &TestApp) {
         assert_eq!(status, 200, "{query}: {list}");
         assert_eq!(names(&list), expected, "{query}");
     }
+    // A caller-chosen id says nothing about age: the newest is still listed first.
+    create_v1(
+        app,
+        &tenant,
+        json!({"firstName": "Zed", "id": "00000000-0000-7000-8000-000000000001"}),
+    )
+    .await;
+    let (_, list) = decoda(app, &tenant, Method::GET, "/v1/patient/list?n=2", None).await;
+    assert_eq!(names(&list), ["Zed", "Mary"]);
     for bad in ["?n=lots", "?n=100000"] {
         let (status, body) = decoda(
             app,
