@@ -38,6 +38,26 @@ pub async fn verify(store: &Store) -> Result<VerifyReport, StoreError> {
             .into_iter()
             .map(|fault| format!("transfer {}: {}", fault.transfer_id, fault.reason)),
     );
+    // A charge never owes more than it was charged plus what adjustments raised it by.
+    for charge in store.charge_balance_facts().await? {
+        let ceiling = charge.total.saturating_add(charge.raised_by);
+        if charge.outstanding > ceiling {
+            violations.push(format!(
+                "charge {} owes {} but was charged {} and raised by {}",
+                charge.id, charge.outstanding, charge.total, charge.raised_by
+            ));
+        }
+    }
+    // A credit never holds more than it was granted.
+    for credit in store.all_credits().await? {
+        let remaining = credit.debit_balance.saturating_neg();
+        if remaining > credit.credit.amount {
+            violations.push(format!(
+                "patient credit {} holds {} of {} granted",
+                credit.credit.id, remaining, credit.credit.amount
+            ));
+        }
+    }
     Ok(VerifyReport {
         accounts: accounts.len(),
         transfers: store.transfer_count().await?,

@@ -325,3 +325,28 @@ impl Store {
         Ok(rows)
     }
 }
+
+/// What `copay verify` checks of one charge: its total, what it owes (its receivable
+/// balance) and the sum of the adjustments that raised it.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct ChargeBalanceFacts {
+    pub id: Uuid,
+    pub total: i64,
+    pub outstanding: i64,
+    pub raised_by: i64,
+}
+
+impl Store {
+    /// Every charge's balance facts, across tenants (an operator check).
+    pub async fn charge_balance_facts(&self) -> StoreResult<Vec<ChargeBalanceFacts>> {
+        let rows = on_db!(self, pool => sqlx::query_as::<_, ChargeBalanceFacts>(
+            "SELECT c.id, c.total, COALESCE(a.balance, 0) AS outstanding, \
+             CAST(COALESCE((SELECT SUM(j.amount) FROM charge_adjustments j \
+                 WHERE j.tenant_id = c.tenant_id AND j.charge_id = c.id AND j.amount > 0), 0) AS BIGINT) AS raised_by \
+             FROM charges c LEFT JOIN ledger_accounts a ON a.tenant_id = c.tenant_id \
+             AND a.kind = 'charge_receivable' AND a.owner_id = c.id AND a.qualifier = '' ORDER BY c.id")
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+}

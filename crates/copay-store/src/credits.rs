@@ -122,3 +122,14 @@ impl Store {
         Ok(rows)
     }
 }
+
+impl Store {
+    /// Every credit with what remains, across tenants (an operator check).
+    pub async fn all_credits(&self) -> StoreResult<Vec<CreditWithRemaining>> {
+        let rows = on_db!(self, pool => sqlx::query_as::<_, CreditWithRemaining>(
+            select_credit!("ORDER BY p.id"))
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+}

@@ -14,6 +14,7 @@ crate::both_backends!(
     charges_are_found_by_id_external_id_and_list_filters,
     bad_charge_input_is_refused_and_writes_nothing,
     another_tenants_patients_items_and_charges_are_not_found,
+    verify_names_a_charge_owing_more_than_it_was_charged,
 );
 
 async fn post(app: &TestApp, tenant: &Tenant, path: &str, body: Value) -> Value {
@@ -713,4 +714,37 @@ async fn another_tenants_patients_items_and_charges_are_not_found(app: &TestApp)
 
 async fn patient_of_other(app: &TestApp, tenant: &Tenant) -> String {
     patient(app, tenant, "Other").await
+}
+
+async fn verify_names_a_charge_owing_more_than_it_was_charged(app: &TestApp) {
+    let tenant = app.tenant("acme").await;
+    let patient = patient(app, &tenant, "Jane").await;
+    let created = charge(
+        app,
+        &tenant,
+        json!({"patientId": patient, "totalOutstanding": 5000, "customAmount": 5000}),
+    )
+    .await;
+    let (status, _) = adjust(app, &tenant, &created["id"], 700).await;
+    assert_eq!(status, 200);
+    app.assert_ledger_ok().await;
+    // A charge row whose total was lowered behind copay's back: the ledger still adds up,
+    // but the charge now owes more than it was charged plus its raises.
+    let id = created["id"].as_str().unwrap_or_default().to_string();
+    let lower = "UPDATE charges SET total = 1000";
+    match app.store().db() {
+        copay_store::Db::Sqlite(pool) => {
+            sqlx::query(lower).execute(pool).await.expect("update");
+        }
+        copay_store::Db::Postgres(pool) => {
+            sqlx::query(lower).execute(pool).await.expect("update");
+        }
+    }
+    let report = app.verify().await;
+    assert_eq!(report.violations.len(), 1, "{:?}", report.violations);
+    assert!(
+        report.violations[0].contains(&id) && report.violations[0].contains("5700"),
+        "{:?}",
+        report.violations
+    );
 }
