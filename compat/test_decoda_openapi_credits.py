@@ -41,3 +41,28 @@ def test_patient_credit_operations_match_the_gen2_schema(decoda):
     assert status == 422 and error["detail"][0]["loc"] == ["body", "amount"]
     status, error = decoda.get("/user/patient/0190d7a4-0000-7000-8000-000000000000/credit/available")
     assert status == 404
+
+
+def test_credit_settlement_matches_the_gen2_schema(decoda):
+    status, patient = decoda.post("/user/patient/create", {"firstName": "Bo"})
+    assert status == 200
+    status, _ = decoda.post(f"/user/patient/{patient['id']}/credit", {"amount": 1000})
+    assert status == 200
+    status, charge = decoda.post("/v1/charge/create", {"patientId": patient["id"], "totalOutstanding": 600, "customAmount": 600})
+    assert status == 200
+    new_charge = {"patientId": patient["id"], "totalOutstanding": 500, "items": [{"price": 250, "quantity": 2, "name": "Kit"}]}
+    status, payment = decoda.post(
+        "/billing/payment-terminal/charge/create-patient-credit-settled",
+        [{"id": charge["id"], "patientId": patient["id"], "totalOutstanding": 600}, new_charge],
+        query={"amount": 900},
+    )
+    assert status == 200, payment
+    assert payment["paymentMedium"] == "PATIENT_CREDIT" and payment["amount"] == 900 and payment["status"] == "SUCCEEDED"
+    status, paid = decoda.get(f"/v1/charge/get/{charge['id']}")
+    assert status == 200 and paid["status"] == "PAID" and paid["totalOutstanding"] == 0
+    status, error = decoda.post(
+        "/billing/payment-terminal/charge/create-patient-credit-settled",
+        [{"id": charge["id"], "patientId": patient["id"], "totalOutstanding": 0}],
+        query={"amount": 1},
+    )
+    assert status == 400 and "0 the charges have outstanding" in error["detail"]

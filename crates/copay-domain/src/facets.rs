@@ -230,12 +230,22 @@ pub fn search_words(text: &str) -> Vec<String> {
 
 /// The stored form of one metadata key and value under a schema: equal JSON values give
 /// equal text whatever their key order.
+/// An entry too long to store whole is stored as a digest of the whole, so two long
+/// values that differ never compare equal.
 pub fn metadata_entry(schema_id: &str, key: &str, value: &Value) -> String {
-    truncate(format!(
+    let entry = format!(
         "{}\u{1f}{key}\u{1f}{}",
         schema_id.trim().to_lowercase(),
         canonical(value)
-    ))
+    );
+    if entry.len() <= MAX_VALUE_BYTES {
+        return entry;
+    }
+    use sha2::Digest;
+    format!(
+        "sha256:{}",
+        hex::encode(sha2::Sha256::digest(entry.as_bytes()))
+    )
 }
 
 fn canonical(value: &Value) -> Value {

@@ -27,16 +27,38 @@ pub use copay_store::charges::ChargeSort;
 /// What a new charge line sells.
 #[derive(Debug, Clone)]
 pub enum LineItem {
-    /// A catalogue item of the tenant.
+    /// A catalogue item of the tenant, at its catalogue price.
     Existing(Uuid),
     /// An item to add to the catalogue with the charge.
     New(NewItem),
+    /// A line with its own unit price, naming a catalogue item or not.
+    Priced {
+        item_id: Option<Uuid>,
+        name: Option<String>,
+        unit_price: i64,
+    },
 }
 
 #[derive(Debug, Clone)]
 pub struct NewChargeLine {
     pub item: LineItem,
     pub quantity: i64,
+    pub discount_amount: i64,
+    pub discount_percentage: Percent,
+    pub tax_amount: i64,
+}
+
+impl NewChargeLine {
+    /// A line of `quantity` of `item`, without discounts or tax.
+    pub fn plain(item: LineItem, quantity: i64) -> NewChargeLine {
+        NewChargeLine {
+            item,
+            quantity,
+            discount_amount: 0,
+            discount_percentage: Percent::ZERO,
+            tax_amount: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +78,8 @@ pub struct NewCharge {
     pub meta: Option<Value>,
     /// Attributes kept as given (`patient_pays_processing_fee`, `creator_id`, …).
     pub attributes: Map<String, Value>,
+    /// A total the caller stated; a computed total that differs is refused.
+    pub stated_total: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -125,9 +149,18 @@ pub struct Charge {
     pub meta: Option<Value>,
     pub attributes: Map<String, Value>,
     pub created_at: OffsetDateTime,
-    /// Empty in list results (a summary has no lines or adjustments).
+    /// Empty in list results (a summary has no lines, adjustments or payments).
     pub lines: Vec<ChargeLine>,
     pub adjustments: Vec<Adjustment>,
+    pub payments: Vec<ChargePayment>,
+}
+
+/// This charge's share of a payment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChargePayment {
+    pub amount: i64,
+    pub created_at: OffsetDateTime,
+    pub payment: crate::settlement::Payment,
 }
 
 const ENTITY: &str = "charge";
@@ -204,9 +237,19 @@ pub async fn create(
     tenant: &TenantCtx,
     new: NewCharge,
 ) -> Result<Charge, ServiceError> {
-    let tenant_id = tenant.tenant_id;
     let mut tx = store.begin().await?;
-    patients::get_in_tx(&mut tx, tenant_id, new.patient_id).await?;
+    let id = create_in_tx(&mut tx, tenant.tenant_id, new).await?;
+    tx.commit().await?;
+    get(store, tenant, id).await
+}
+
+/// Creates a charge inside the caller's transaction; returns its id.
+pub(crate) async fn create_in_tx(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    new: NewCharge,
+) -> Result<Uuid, ServiceError> {
+    patients::get_in_tx(tx, tenant_id, new.patient_id).await?;
     for (index, line) in new.lines.iter().enumerate() {
         if line.quantity <= 0 {
             return Err(ServiceError::invalid(
@@ -215,13 +258,17 @@ pub async fn create(
             ));
         }
     }
-    // Resolve each line's item: an existing one of this tenant, or a new one.
-    let mut line_items: Vec<copay_store::items::ItemRow> = Vec::with_capacity(new.lines.len());
+    // Resolve each line: its catalogue item (existing or new) and unit price.
+    let mut resolved: Vec<(Option<Uuid>, Option<String>, i64)> =
+        Vec::with_capacity(new.lines.len());
     for (index, line) in new.lines.iter().enumerate() {
-        let row = match &line.item {
-            LineItem::Existing(id) => copay_store::items::get_for_update(&mut tx, tenant_id, *id)
-                .await?
-                .ok_or_else(|| not_found("item", id))?,
+        let resolved_line = match &line.item {
+            LineItem::Existing(id) => {
+                let item = copay_store::items::get_in_tx(tx, tenant_id, *id)
+                    .await?
+                    .ok_or_else(|| not_found("item", id))?;
+                (Some(item.id), None, item.price)
+            }
             LineItem::New(item) => {
                 let row = items::new_row(tenant_id, item.clone()).map_err(|error| match error {
                     ServiceError::Invalid { field, message } => {
@@ -229,24 +276,53 @@ pub async fn create(
                     }
                     other => other,
                 })?;
-                copay_store::items::insert(&mut tx, &row).await?;
-                row
+                copay_store::items::insert(tx, &row).await?;
+                (Some(row.id), None, row.price)
+            }
+            LineItem::Priced {
+                item_id,
+                name,
+                unit_price,
+            } => {
+                if let Some(id) = item_id {
+                    copay_store::items::get_in_tx(tx, tenant_id, *id)
+                        .await?
+                        .ok_or_else(|| not_found("item", id))?;
+                }
+                (*item_id, name.clone(), *unit_price)
             }
         };
-        line_items.push(row);
+        resolved.push(resolved_line);
     }
     let terms = ChargeTerms {
         custom_amount: Cents::new(new.custom_amount),
         lines: new
             .lines
             .iter()
-            .zip(&line_items)
-            .map(|(line, item)| Line::plain(Cents::new(item.price), line.quantity))
+            .zip(&resolved)
+            .map(|(line, (_, _, price))| Line {
+                unit_price: Cents::new(*price),
+                quantity: line.quantity,
+                discount_amount: Cents::new(line.discount_amount),
+                discount_percentage: line.discount_percentage,
+                tax_amount: Cents::new(line.tax_amount),
+            })
             .collect(),
         discount_amount: Cents::new(new.discount_amount),
         discount_percentage: new.discount_percentage,
     };
     let priced = pricing::price(&terms).map_err(|error| pricing_error("items", error))?;
+    if let Some(stated) = new.stated_total
+        && stated != priced.total.get()
+    {
+        return Err(ServiceError::invalid(
+            "total",
+            format!(
+                "does not match the charge's items: they total {}",
+                priced.total
+            ),
+        ));
+    }
     let opening = pricing::open(priced.total, Cents::new(new.total_outstanding), new.status)
         .map_err(|error| ServiceError::invalid("totalOutstanding", error.to_string()))?;
 
@@ -269,7 +345,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    if let Err(error) = rows::insert(&mut tx, &row).await {
+    if let Err(error) = rows::insert(tx, &row).await {
         return Err(if error.is_unique_violation() {
             ServiceError::DuplicateExternalId {
                 entity: ENTITY,
@@ -279,35 +355,35 @@ pub async fn create(
             error.into()
         });
     }
-    for (position, ((line, item), line_total)) in new
+    for (position, ((line, (item_id, name, price)), line_total)) in new
         .lines
         .iter()
-        .zip(&line_items)
+        .zip(&resolved)
         .zip(&priced.line_totals)
         .enumerate()
     {
         rows::insert_item(
-            &mut tx,
+            tx,
             &ChargeItemRow {
                 id: Uuid::now_v7(),
                 tenant_id,
                 charge_id: row.id,
-                item_id: Some(item.id),
+                item_id: *item_id,
                 position: i64::try_from(position).unwrap_or(i64::MAX),
                 quantity: line.quantity,
-                unit_price: item.price,
-                discount_amount: 0,
-                discount_percentage_millionths: 0,
-                tax_amount: 0,
+                unit_price: *price,
+                discount_amount: line.discount_amount,
+                discount_percentage_millionths: line.discount_percentage.millionths(),
+                tax_amount: line.tax_amount,
                 line_total: line_total.get(),
-                name: None,
+                name: name.clone(),
                 attributes: Json(Value::Object(Map::new())),
             },
         )
         .await?;
     }
 
-    let accounts = charge_accounts(&mut tx, tenant_id, row.id).await?;
+    let accounts = charge_accounts(tx, tenant_id, row.id).await?;
     let mut transfers = Vec::new();
     transfer(
         &mut transfers,
@@ -340,7 +416,7 @@ pub async fn create(
     let operation_id = if transfers.is_empty() {
         None
     } else {
-        Some(post_operation(&mut tx, tenant_id, "charge_created", &transfers).await?)
+        Some(post_operation(tx, tenant_id, "charge_created", &transfers).await?)
     };
     for (amount, kind, reason) in [
         (
@@ -356,7 +432,7 @@ pub async fn create(
     ] {
         if amount.is_positive() {
             rows::insert_adjustment(
-                &mut tx,
+                tx,
                 &AdjustmentRow {
                     id: Uuid::now_v7(),
                     tenant_id,
@@ -372,8 +448,7 @@ pub async fn create(
             .await?;
         }
     }
-    tx.commit().await?;
-    get(store, tenant, row.id).await
+    Ok(row.id)
 }
 
 /// An adjustment asked for: a signed amount (positive raises what is owed).
@@ -517,6 +592,7 @@ fn charge_from_row(row: ChargeWithBalance, patient: Patient) -> Result<Charge, S
         created_at: charge.created_at,
         lines: Vec::new(),
         adjustments: Vec::new(),
+        payments: Vec::new(),
     })
 }
 
@@ -543,8 +619,9 @@ async fn assemble(
 ) -> Result<Vec<Charge>, ServiceError> {
     let patients = patients_of(store, tenant, &rows).await?;
     let ids: Vec<Uuid> = rows.iter().map(|row| row.charge.id).collect();
-    let (lines, adjustments, catalogue) = if detail {
+    let (lines, adjustments, catalogue, payments) = if detail {
         let lines = store.charge_items(tenant.tenant_id, &ids).await?;
+        let payments = store.charge_payments(tenant.tenant_id, &ids).await?;
         let adjustments = store.charge_adjustments(tenant.tenant_id, &ids).await?;
         let item_ids: Vec<Uuid> = lines.iter().filter_map(|line| line.item_id).collect();
         let catalogue: HashMap<Uuid, Item> = store
@@ -553,9 +630,9 @@ async fn assemble(
             .into_iter()
             .map(|row| (row.id, items::from_row(row)))
             .collect();
-        (lines, adjustments, catalogue)
+        (lines, adjustments, catalogue, payments)
     } else {
-        (Vec::new(), Vec::new(), HashMap::new())
+        (Vec::new(), Vec::new(), HashMap::new(), Vec::new())
     };
     let mut charges = Vec::with_capacity(rows.len());
     for row in rows {
@@ -577,6 +654,13 @@ async fn assemble(
                         corrupt(format!("charge line {} has a bad percentage", line.id))
                     })?,
                 line_total: line.line_total,
+            });
+        }
+        for share in payments.iter().filter(|p| p.charge_id == charge.id) {
+            charge.payments.push(ChargePayment {
+                amount: share.share,
+                created_at: share.shared_at,
+                payment: share.payment.clone().into(),
             });
         }
         for adjustment in adjustments.iter().filter(|a| a.charge_id == charge.id) {

@@ -353,15 +353,8 @@ async fn process_one(
     creation.encounter_creation_input = Some(Json(merged.input.clone()));
     let outcome = if problems.is_empty() {
         let patient_external_id = members[0].patient_external_id.clone();
-        let (encounter_id, claim_id) = create_encounter(
-            &mut tx,
-            tenant_id,
-            &creation,
-            &patient_external_id,
-            date_of_service,
-            &merged,
-        )
-        .await?;
+        // The patient first: charge use cases lock the patient before ledger accounts, so
+        // taking them in the same order here cannot deadlock with them.
         if registry_patient.is_none() {
             // The EHR's patient joins the registry (or updates it) by external id.
             patients::upsert_by_external_id(
@@ -372,6 +365,15 @@ async fn process_one(
             )
             .await?;
         }
+        let (encounter_id, claim_id) = create_encounter(
+            &mut tx,
+            tenant_id,
+            &creation,
+            &patient_external_id,
+            date_of_service,
+            &merged,
+        )
+        .await?;
         creation.status = ClaimCreationStatus::Successful.as_str().to_string();
         creation.created_encounter_id = Some(encounter_id);
         creation.claim_id = Some(claim_id);

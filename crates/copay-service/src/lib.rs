@@ -16,6 +16,7 @@ mod paging;
 pub mod patients;
 pub mod providers;
 pub mod secrets;
+pub mod settlement;
 pub mod tenants;
 pub mod verify;
 

@@ -187,11 +187,27 @@ pub async fn with_stale_facets(
     version: i32,
     limit: i64,
 ) -> StoreResult<Vec<ChargeCaptureRow>> {
-    let rows = on_tx!(tx, conn => sqlx::query_as::<_, ChargeCaptureRow>(select_charge_capture!(
-        "WHERE facets_version < $1 ORDER BY id LIMIT $2"))
-        .bind(version)
-        .bind(limit)
-        .fetch_all(&mut *conn)
-        .await)?;
+    // Locked (and skipped when another replica holds them), so two replicas starting
+    // together, or an update racing the refresh, never write one capture's facets twice.
+    let rows = match tx {
+        Tx::Postgres(tx) => {
+            sqlx::query_as::<_, ChargeCaptureRow>(select_charge_capture!(
+                "WHERE facets_version < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED"
+            ))
+            .bind(version)
+            .bind(limit)
+            .fetch_all(&mut **tx)
+            .await?
+        }
+        Tx::Sqlite(tx) => {
+            sqlx::query_as::<_, ChargeCaptureRow>(select_charge_capture!(
+                "WHERE facets_version < $1 ORDER BY id LIMIT $2"
+            ))
+            .bind(version)
+            .bind(limit)
+            .fetch_all(&mut **tx)
+            .await?
+        }
+    };
     Ok(rows)
 }

@@ -190,6 +190,17 @@ pub async fn get_for_update(
     ))
 }
 
+/// The patient of a tenant's charge, read in the caller's transaction.
+pub async fn patient_of(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Uuid>> {
+    let patient = on_tx!(tx, conn => sqlx::query_scalar::<_, Uuid>(
+        "SELECT patient_id FROM charges WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(conn)
+        .await)?;
+    Ok(patient)
+}
+
 /// Sort orders of the charge list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChargeSort {
@@ -273,7 +284,8 @@ impl Store {
                 ChargeSort::CreatedDate => "c.id",
                 ChargeSort::Total => "c.total",
                 ChargeSort::TotalOutstanding => "COALESCE(a.balance, 0)",
-                ChargeSort::ExternalCreatedDate => "c.external_created_date",
+                // Undated charges last in both directions, on both databases.
+                ChargeSort::ExternalCreatedDate => "(c.external_created_date IS NULL), c.external_created_date",
             };
             qb.push(format_args!(" ORDER BY {key} {direction}, c.id {direction} LIMIT "))
                 .push_bind(i64::from(query.limit));

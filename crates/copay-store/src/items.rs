@@ -89,6 +89,18 @@ pub async fn get_for_update(
     ))
 }
 
+/// The item, read (not locked) in the caller's transaction: a charge only reads its
+/// price, and locking items in request order could deadlock concurrent charges.
+pub async fn get_in_tx(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<ItemRow>> {
+    let row = on_tx!(tx, conn => sqlx::query_as::<_, ItemRow>(
+        select_item!("WHERE tenant_id = $1 AND id = $2"))
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(conn)
+        .await)?;
+    Ok(row)
+}
+
 /// Narrowing for the catalogue list. Text filters match anywhere, without case.
 #[derive(Debug, Clone, Default)]
 pub struct ItemQuery {

@@ -48,6 +48,7 @@ pub mod items;
 pub mod keys;
 pub mod ledger;
 pub mod patients;
+pub mod payments;
 pub mod providers;
 pub mod tenants;
 
@@ -102,6 +103,17 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// True when the database refused a text value it cannot store (PostgreSQL keeps no
+    /// NUL character in text; SQLSTATE 22021). Such input is the caller's to fix.
+    pub fn is_unstorable_text(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                db.code().as_deref() == Some("22021")
+            }
+            _ => false,
+        }
+    }
+
     /// True when the error is a unique-constraint violation (a duplicate key).
     pub fn is_unique_violation(&self) -> bool {
         match self {

@@ -622,8 +622,28 @@ const FACET_PARAMETERS: &[(&str, Facet)] = &[
 
 /// The conditions named `<parameter><suffix>`: the filters with no suffix, the ranking
 /// hints with `_ranked_sort`. Both read the same parameters the same way.
+/// The most values one list parameter, metadata instance list or search may carry, so a
+/// request stays a bounded query.
+const MAX_LIST_VALUES: usize = 100;
+const MAX_SEARCH_WORDS: usize = 20;
+
+fn too_many(parameter: &str, limit: usize) -> FieldError {
+    FieldError::at(&[parameter], format!("at most {limit} values"), "too_long")
+}
+
 fn conditions(query: &QueryParams, suffix: &str) -> Result<ChargeCaptureFilter, FieldError> {
     let name = |base: &str| format!("{base}{suffix}");
+    for (parameter, _) in FACET_PARAMETERS.iter().chain(
+        [
+            ("claim_ids", Facet::Tag),
+            ("claim_creation_ids", Facet::Tag),
+        ]
+        .iter(),
+    ) {
+        if query.strings(&name(parameter)).len() > MAX_LIST_VALUES {
+            return Err(too_many(&name(parameter), MAX_LIST_VALUES));
+        }
+    }
     let mut facets = Vec::new();
     for (parameter, facet) in FACET_PARAMETERS {
         let values: Vec<String> = query
@@ -675,6 +695,9 @@ fn filter(query: &QueryParams) -> Result<ChargeCaptureFilter, FieldError> {
         .string("search_term")
         .map(|term| search_words(&term))
         .unwrap_or_default();
+    if filter.search_words.len() > MAX_SEARCH_WORDS {
+        return Err(too_many("search_term", MAX_SEARCH_WORDS));
+    }
     Ok(filter)
 }
 
@@ -798,6 +821,26 @@ pub async fn find_by_metadata(
     CandidTenant(tenant): CandidTenant,
     CandidJson(body): CandidJson<FindByMetadata>,
 ) -> Result<Json<ChargeCapturePageResponse>, ChargeCaptureError> {
+    if body.metadata.len() > MAX_LIST_VALUES {
+        return Err(CandidError::validation(FieldError::at(
+            &["metadata"],
+            format!("at most {MAX_LIST_VALUES} instances"),
+            "too_long",
+        ))
+        .into());
+    }
+    if let Some(index) = body
+        .metadata
+        .iter()
+        .position(|instance| instance.content.len() > MAX_LIST_VALUES)
+    {
+        return Err(CandidError::validation(FieldError::at_dotted(
+            &format!("metadata[{index}].content"),
+            format!("at most {MAX_LIST_VALUES} keys"),
+            "too_long",
+        ))
+        .into());
+    }
     let instances = body
         .metadata
         .iter()

@@ -172,6 +172,9 @@ impl From<ServiceError> for CandidError {
                 message,
             },
             ServiceError::Unprocessable(message) => CandidError::Unprocessable(message),
+            ServiceError::Store(error) if error.is_unstorable_text() => CandidError::validation(
+                FieldError::at(&[], "text must not contain NUL characters", "string_type"),
+            ),
             ServiceError::Store(error) => {
                 tracing::error!(%error, "store failure");
                 CandidError::Internal

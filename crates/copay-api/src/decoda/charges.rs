@@ -187,11 +187,67 @@ pub struct ChargeDetailV1 {
     pub summary: ChargeSummaryV1,
     pub items: Vec<ChargeItemV1>,
     pub adjustments: Vec<AdjustmentSummary>,
-    /// Payments arrive with settlement; none yet.
-    #[schema(value_type = Vec<Object>)]
-    pub payments: Vec<Value>,
+    pub payments: Vec<ChargePaymentDetailV1>,
     #[schema(value_type = Vec<Object>)]
     pub explanation_of_benefits: Vec<Value>,
+}
+
+/// The payment mediums Gen-1's `PaymentMedium` can name.
+const GEN1_MEDIUMS: [&str; 6] = [
+    "POS",
+    "VIRTUAL_TERMINAL",
+    "PAYMENT_LINK",
+    "PAYMENT_PLAN",
+    "SUBSCRIPTION",
+    "CASH",
+];
+
+/// Gen-1 `ChargePaymentChargeSummary`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargePaymentChargeSummary {
+    pub id: String,
+    pub total: i64,
+    pub total_outstanding: i64,
+    pub external_id: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub meta: Option<Value>,
+}
+
+/// Gen-1 `Payment`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentV1 {
+    pub id: String,
+    pub amount: i64,
+    pub status: String,
+    pub payment_medium: String,
+    pub created_date: String,
+    pub updated_date: Option<String>,
+    pub fee: i64,
+    pub currency: String,
+    pub patient_id: Option<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub refunds: Vec<Value>,
+    pub failed_reason: Option<String>,
+    pub payin_id: Option<String>,
+    pub payin_config_id: Option<String>,
+    pub payment_method_id: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub payment_method: Option<Value>,
+    pub stripe_payment_intent_id: Option<String>,
+}
+
+/// Gen-1 `ChargePaymentDetail`: this charge's share of one payment.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargePaymentDetailV1 {
+    pub payment_id: String,
+    pub charge_id: String,
+    pub amount: i64,
+    pub created_date: String,
+    pub charge: ChargePaymentChargeSummary,
+    pub payment: PaymentV1,
 }
 
 fn status_wire(status: ChargeStatus) -> ChargeStatusWire {
@@ -251,6 +307,44 @@ impl From<Charge> for ChargeSummaryV1 {
 impl From<Charge> for ChargeDetailV1 {
     fn from(mut charge: Charge) -> Self {
         let id = charge.id;
+        let charge_summary = || ChargePaymentChargeSummary {
+            id: id.to_string(),
+            total: charge.total,
+            total_outstanding: charge.total_outstanding,
+            external_id: charge.external_id.clone(),
+            meta: charge.meta.clone(),
+        };
+        let payments = charge
+            .payments
+            .iter()
+            // Gen-1's PaymentMedium predates patient credit and has no name for it.
+            .filter(|share| GEN1_MEDIUMS.contains(&share.payment.medium.as_str()))
+            .map(|share| ChargePaymentDetailV1 {
+                payment_id: share.payment.id.to_string(),
+                charge_id: id.to_string(),
+                amount: share.amount,
+                created_date: timestamp(share.created_at),
+                charge: charge_summary(),
+                payment: PaymentV1 {
+                    id: share.payment.id.to_string(),
+                    amount: share.payment.amount,
+                    status: share.payment.status.clone(),
+                    payment_medium: share.payment.medium.clone(),
+                    created_date: timestamp(share.payment.created_at),
+                    updated_date: Some(timestamp(share.payment.updated_at)),
+                    fee: share.payment.fee,
+                    currency: "USD".to_string(),
+                    patient_id: Some(share.payment.patient_id.to_string()),
+                    refunds: Vec::new(),
+                    failed_reason: None,
+                    payin_id: None,
+                    payin_config_id: None,
+                    payment_method_id: None,
+                    payment_method: None,
+                    stripe_payment_intent_id: None,
+                },
+            })
+            .collect();
         ChargeDetailV1 {
             summary: summary(&mut charge),
             items: charge
@@ -259,7 +353,7 @@ impl From<Charge> for ChargeDetailV1 {
                 .map(|line| line_v1(id, line))
                 .collect(),
             adjustments: charge.adjustments.into_iter().map(Into::into).collect(),
-            payments: Vec::new(),
+            payments,
             explanation_of_benefits: Vec::new(),
         }
     }
@@ -269,6 +363,9 @@ fn body_error(path: &[&str], message: impl Into<String>, kind: &'static str) -> 
     DecodaError::Validation(Location::Body, vec![FieldError::at(path, message, kind)])
 }
 
+/// The most lines one charge may have (each is a row written in the charge's transaction).
+pub const MAX_CHARGE_LINES: usize = 500;
+
 /// A body id: not a UUID means nothing of copay's, so it is not found.
 fn referenced_id(entity: &str, id: &str) -> Result<Uuid, DecodaError> {
     Uuid::parse_str(id).map_err(|_| DecodaError::not_found_id(entity, id))
@@ -276,8 +373,16 @@ fn referenced_id(entity: &str, id: &str) -> Result<Uuid, DecodaError> {
 
 fn new_charge(body: ChargeCreate) -> Result<NewCharge, DecodaError> {
     let patient_id = referenced_id("patient", &body.patient_id)?;
+    let items = body.items.unwrap_or_default();
+    if items.len() > MAX_CHARGE_LINES {
+        return Err(body_error(
+            &["items"],
+            format!("at most {MAX_CHARGE_LINES} lines"),
+            "too_long",
+        ));
+    }
     let mut lines = Vec::new();
-    for (index, line) in body.items.unwrap_or_default().into_iter().enumerate() {
+    for (index, line) in items.into_iter().enumerate() {
         let item = match (line.item_id, line.item) {
             (Some(id), None) => LineItem::Existing(referenced_id("item", &id)?),
             (None, Some(item)) => LineItem::New(item.into()),
@@ -292,10 +397,7 @@ fn new_charge(body: ChargeCreate) -> Result<NewCharge, DecodaError> {
                 ));
             }
         };
-        lines.push(NewChargeLine {
-            item,
-            quantity: line.quantity,
-        });
+        lines.push(NewChargeLine::plain(item, line.quantity));
     }
     let discount_percentage = Percent::from_f64(body.discount_percentage.unwrap_or(0.0))
         .map_err(|error| body_error(&["discountPercentage"], error.to_string(), "value_error"))?;
@@ -347,6 +449,7 @@ fn new_charge(body: ChargeCreate) -> Result<NewCharge, DecodaError> {
         rule_set_id: body.rule_set_id,
         meta: body.meta.map(Value::Object),
         attributes,
+        stated_total: None,
     })
 }
 

@@ -133,6 +133,14 @@ impl From<ServiceError> for DecodaError {
             ServiceError::Unprocessable(message) => {
                 DecodaError::Status(StatusCode::BAD_REQUEST, message)
             }
+            ServiceError::Store(error) if error.is_unstorable_text() => DecodaError::Validation(
+                Location::Body,
+                vec![FieldError::at(
+                    &[],
+                    "text must not contain NUL characters",
+                    "string_type",
+                )],
+            ),
             ServiceError::Store(error) => {
                 tracing::error!(%error, "store failure");
                 DecodaError::Status(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod items;
 pub mod patients;
 pub mod providers;
+pub mod settlement;
 pub mod tenant;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -41,6 +42,7 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(credits::list, credits::create))
         .routes(routes!(credits::update, credits::delete))
         .routes(routes!(credits::available))
+        .routes(routes!(settlement::create_patient_credit_settled))
         .routes(routes!(providers::create))
         .routes(routes!(providers::get))
         .routes(routes!(providers::get_by_external_id))

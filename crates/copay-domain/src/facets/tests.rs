@@ -148,3 +148,13 @@ fn metadata_instances_give_schema_and_entry_facets() {
     assert!(entries.contains(&metadata_entry("s1", "visit", &json!("annual")).as_str()));
     assert!(entries.contains(&metadata_entry("s1", "score", &json!(3)).as_str()));
 }
+
+#[test]
+fn long_metadata_values_that_differ_never_match() {
+    let base = "x".repeat(300);
+    let a = metadata_entry("s", "k", &json!(format!("{base}AAA")));
+    let b = metadata_entry("s", "k", &json!(format!("{base}ZZZ")));
+    assert_ne!(a, b);
+    assert!(a.len() <= MAX_VALUE_BYTES);
+    assert_eq!(a, metadata_entry("S", "k", &json!(format!("{base}AAA"))));
+}

@@ -17,3 +17,4 @@ mod idempotency;
 mod ledger;
 mod patients;
 mod providers;
+mod settlement;
