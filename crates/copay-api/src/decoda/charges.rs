@@ -22,7 +22,7 @@ use super::items::{ItemCreate, ItemSummary};
 use super::patients::PatientSummaryV1;
 use crate::AppState;
 use crate::query::QueryParams;
-use crate::wire::FieldError;
+use crate::wire::{FieldError, format_timestamp};
 
 /// `ChargeStatus`.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
@@ -126,10 +126,6 @@ pub struct AdjustmentSummary {
     pub provider_id: Option<String>,
 }
 
-fn timestamp(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
-}
-
 impl From<Adjustment> for AdjustmentSummary {
     fn from(adjustment: Adjustment) -> Self {
         AdjustmentSummary {
@@ -137,7 +133,7 @@ impl From<Adjustment> for AdjustmentSummary {
             charge_id: adjustment.charge_id.to_string(),
             amount: adjustment.amount,
             adjustment_type: adjustment.kind.as_str().to_string(),
-            created_date: timestamp(adjustment.created_at),
+            created_date: format_timestamp(adjustment.created_at),
             reason: adjustment.reason,
             provider_id: adjustment.provider_id,
         }
@@ -289,10 +285,10 @@ fn summary(charge: &mut Charge) -> ChargeSummaryV1 {
             .get("patient_pays_processing_fee")
             .and_then(Value::as_bool)
             .unwrap_or(false),
-        created_date: timestamp(charge.created_at),
+        created_date: format_timestamp(charge.created_at),
         description: charge.description.take(),
         external_id: charge.external_id.take(),
-        external_created_date: charge.external_created_date.map(timestamp),
+        external_created_date: charge.external_created_date.map(format_timestamp),
         rule_set_id: charge.rule_set_id.take(),
         meta: charge.meta.take(),
     }
@@ -323,15 +319,15 @@ impl From<Charge> for ChargeDetailV1 {
                 payment_id: share.payment.id.to_string(),
                 charge_id: id.to_string(),
                 amount: share.amount,
-                created_date: timestamp(share.created_at),
+                created_date: format_timestamp(share.created_at),
                 charge: charge_summary(),
                 payment: PaymentV1 {
                     id: share.payment.id.to_string(),
                     amount: share.payment.amount,
                     status: share.payment.status.clone(),
                     payment_medium: share.payment.medium.clone(),
-                    created_date: timestamp(share.payment.created_at),
-                    updated_date: Some(timestamp(share.payment.updated_at)),
+                    created_date: format_timestamp(share.payment.created_at),
+                    updated_date: Some(format_timestamp(share.payment.updated_at)),
                     fee: share.payment.fee,
                     currency: "USD".to_string(),
                     patient_id: Some(share.payment.patient_id.to_string()),

@@ -15,7 +15,7 @@ use super::error::{DecodaError, Location};
 use super::extract::{DecodaJson, DecodaTenant};
 use crate::AppState;
 use crate::query::QueryParams;
-use crate::wire::{FieldError, parse_date, present};
+use crate::wire::{FieldError, format_timestamp, parse_date, present};
 
 /// `PatientCreditCreate`.
 #[derive(Deserialize, ToSchema)]
@@ -77,10 +77,6 @@ pub struct CreditSummary {
     pub creator: Option<Value>,
 }
 
-fn timestamp(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
-}
-
 impl From<Credit> for CreditSummary {
     fn from(credit: Credit) -> Self {
         CreditSummary {
@@ -89,10 +85,10 @@ impl From<Credit> for CreditSummary {
             amount: credit.amount,
             amount_remaining: credit.remaining,
             comment: credit.comment,
-            expiry_date: credit.expires_at.map(timestamp),
+            expiry_date: credit.expires_at.map(format_timestamp),
             member_id: credit.member_id,
-            created_date: timestamp(credit.created_at),
-            updated_date: Some(timestamp(credit.updated_at)),
+            created_date: format_timestamp(credit.created_at),
+            updated_date: Some(format_timestamp(credit.updated_at)),
             // The creator is a copay user only once users exist; the id is not enough
             // for `UserTiny`, which requires a type.
             creator: None,
@@ -324,8 +320,8 @@ pub async fn available(
                 remaining_amount: credit.remaining,
                 total_amount: credit.amount,
                 comment: credit.comment,
-                expiry_date: credit.expires_at.map(timestamp),
-                created_date: timestamp(credit.created_at),
+                expiry_date: credit.expires_at.map(format_timestamp),
+                created_date: format_timestamp(credit.created_at),
             })
             .collect(),
     }))

@@ -6,8 +6,6 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -17,7 +15,7 @@ use super::error::{DecodaError, Location};
 use super::extract::{DecodaJson, DecodaTenant};
 use crate::AppState;
 use crate::query::QueryParams;
-use crate::wire::{FieldError, WireDate, format_date, present};
+use crate::wire::{FieldError, WireDate, format_date, format_timestamp, present};
 
 /// Declares `PatientBody`: the identity and contact fields copay keeps as columns, then
 /// the attributes it stores as given and returns, each `field: type = "wireName" /
@@ -233,10 +231,6 @@ fn chosen_id(id: &Option<Option<String>>) -> Result<Option<Uuid>, DecodaError> {
     }
 }
 
-fn timestamp(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
-}
-
 fn attribute<T: serde::de::DeserializeOwned>(patient: &Patient, name: &str) -> Option<T> {
     patient
         .attributes
@@ -281,7 +275,7 @@ impl From<Patient> for PatientSummaryV1 {
         PatientSummaryV1 {
             id: patient.id.to_string(),
             user_type: attribute(&patient, "type").unwrap_or_else(|| "PATIENT".to_string()),
-            created_date: timestamp(patient.created_at),
+            created_date: format_timestamp(patient.created_at),
             address_valid: attribute(&patient, "address_valid"),
             opted_out_of_sms: attribute(&patient, "opted_out_of_sms").unwrap_or(false),
             allergies: attribute(&patient, "allergies"),
@@ -354,7 +348,7 @@ impl From<Patient> for PatientSummaryV2 {
             id: patient.id.to_string(),
             user_type: "PATIENT".to_string(),
             location_id: attribute(&patient, "primary_location_id"),
-            created_date: timestamp(patient.created_at),
+            created_date: format_timestamp(patient.created_at),
             address_valid: attribute(&patient, "address_valid"),
             is_archived: Some(false),
             primary_location_id: attribute(&patient, "primary_location_id"),

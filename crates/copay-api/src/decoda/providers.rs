@@ -6,8 +6,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -16,7 +14,7 @@ use copay_service::providers::{self as service, NewProvider, Provider, ProviderC
 use super::error::{DecodaError, Location};
 use super::extract::{DecodaJson, DecodaTenant};
 use crate::AppState;
-use crate::wire::{FieldError, PathSegment, present};
+use crate::wire::{FieldError, PathSegment, format_timestamp, present};
 
 /// A provider body, create (`ProviderCreate`: `firstName` and `roles` required) or update
 /// (`ProviderUpdate`: all optional), camelCase with snake_case aliases. Absent leaves a
@@ -150,15 +148,11 @@ impl From<Provider> for TypedUserSummary {
             country: provider.country,
             address_valid: provider.address_valid,
             meta: provider.meta,
-            created_date: timestamp(provider.created_at),
+            created_date: format_timestamp(provider.created_at),
             user_type: PROVIDER_TYPE.to_string(),
             roles: provider.roles.into_iter().map(Into::into).collect(),
         }
     }
-}
-
-fn timestamp(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
 }
 
 fn invalid(field: &str, message: impl Into<String>, kind: &'static str) -> DecodaError {

@@ -18,7 +18,7 @@ use super::error::{DecodaError, Location};
 use super::extract::{DecodaJson, DecodaTenant};
 use crate::AppState;
 use crate::query::QueryParams;
-use crate::wire::FieldError;
+use crate::wire::{FieldError, format_timestamp};
 
 /// Gen-2 `ChargeItem` (as sent inside a charge to create).
 #[derive(Deserialize, ToSchema)]
@@ -108,10 +108,6 @@ pub struct PaymentSummary {
     pub fee_to_patient: i64,
 }
 
-fn timestamp(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
-}
-
 impl From<Payment> for PaymentSummary {
     fn from(payment: Payment) -> Self {
         PaymentSummary {
@@ -126,8 +122,8 @@ impl From<Payment> for PaymentSummary {
             payment_method_id: None,
             stripe_payment_intent_id: None,
             failed_reason: None,
-            updated_date: Some(timestamp(payment.updated_at)),
-            created_date: timestamp(payment.created_at),
+            updated_date: Some(format_timestamp(payment.updated_at)),
+            created_date: format_timestamp(payment.created_at),
             fee: payment.fee,
             fee_to_patient: 0,
         }
