@@ -355,10 +355,6 @@ impl From<Charge> for ChargeDetailV1 {
     }
 }
 
-fn body_error(path: &[&str], message: impl Into<String>, kind: &'static str) -> DecodaError {
-    DecodaError::Validation(Location::Body, vec![FieldError::at(path, message, kind)])
-}
-
 /// The most lines one charge may have (each is a row written in the charge's transaction).
 pub const MAX_CHARGE_LINES: usize = 500;
 
@@ -371,8 +367,8 @@ fn new_charge(body: ChargeCreate) -> Result<NewCharge, DecodaError> {
     let patient_id = referenced_id("patient", &body.patient_id)?;
     let items = body.items.unwrap_or_default();
     if items.len() > MAX_CHARGE_LINES {
-        return Err(body_error(
-            &["items"],
+        return Err(DecodaError::body(
+            "items",
             format!("at most {MAX_CHARGE_LINES} lines"),
             "too_long",
         ));
@@ -395,14 +391,16 @@ fn new_charge(body: ChargeCreate) -> Result<NewCharge, DecodaError> {
         };
         lines.push(NewChargeLine::plain(item, line.quantity));
     }
-    let discount_percentage = Percent::from_f64(body.discount_percentage.unwrap_or(0.0))
-        .map_err(|error| body_error(&["discountPercentage"], error.to_string(), "value_error"))?;
+    let discount_percentage =
+        Percent::from_f64(body.discount_percentage.unwrap_or(0.0)).map_err(|error| {
+            DecodaError::body("discountPercentage", error.to_string(), "value_error")
+        })?;
     let external_created_date = body
         .external_created_date
         .map(|text| {
             OffsetDateTime::parse(&text, &Rfc3339).map_err(|_| {
-                body_error(
-                    &["externalCreatedDate"],
+                DecodaError::body(
+                    "externalCreatedDate",
                     format!("{text:?} is not a date-time (RFC 3339)"),
                     "datetime_parsing",
                 )
@@ -412,8 +410,8 @@ fn new_charge(body: ChargeCreate) -> Result<NewCharge, DecodaError> {
     if let Some(external_id) = &body.external_id
         && external_id.trim().is_empty()
     {
-        return Err(body_error(
-            &["externalId"],
+        return Err(DecodaError::body(
+            "externalId",
             "must not be empty",
             "value_error",
         ));

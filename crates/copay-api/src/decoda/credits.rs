@@ -11,11 +11,11 @@ use uuid::Uuid;
 
 use copay_service::credits::{self as service, Credit, CreditChanges, NewCredit};
 
-use super::error::{DecodaError, Location};
+use super::error::DecodaError;
 use super::extract::{DecodaJson, DecodaTenant};
 use crate::AppState;
 use crate::query::QueryParams;
-use crate::wire::{FieldError, format_timestamp, parse_date, present};
+use crate::wire::{format_timestamp, parse_date, present};
 
 /// `PatientCreditCreate`.
 #[derive(Deserialize, ToSchema)]
@@ -124,13 +124,6 @@ pub struct AvailableCreditResponse {
     pub credits: Vec<AvailableCredit>,
 }
 
-fn body_error(field: &str, message: impl Into<String>, kind: &'static str) -> DecodaError {
-    DecodaError::Validation(
-        Location::Body,
-        vec![FieldError::at(&[field], message, kind)],
-    )
-}
-
 /// An expiry: RFC 3339, or a date valid through its end (UTC).
 fn expiry(text: &str) -> Result<OffsetDateTime, DecodaError> {
     if let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) {
@@ -139,7 +132,7 @@ fn expiry(text: &str) -> Result<OffsetDateTime, DecodaError> {
     parse_date(text)
         .map(|date| date.with_time(Time::MIDNIGHT).assume_utc() + Duration::days(1))
         .ok_or_else(|| {
-            body_error(
+            DecodaError::body(
                 "expiryDate",
                 format!("{text:?} is not a date-time (RFC 3339) or a date (YYYY-MM-DD)"),
                 "datetime_parsing",
@@ -226,7 +219,7 @@ pub async fn create(
     if let Some(named) = &body.patient_id
         && Uuid::parse_str(named).ok() != Some(patient_id)
     {
-        return Err(body_error(
+        return Err(DecodaError::body(
             "patientId",
             "must be the patient of the path",
             "value_error",
@@ -262,7 +255,7 @@ pub async fn update(
 ) -> Result<Json<CreditSummary>, DecodaError> {
     let (patient_id, credit_id) = path_ids(&patient_id, Some(&credit_id))?;
     let not_null = |field: &str, value: Option<Option<i64>>| match value {
-        Some(None) => Err(body_error(field, "may not be null", "value_error")),
+        Some(None) => Err(DecodaError::body(field, "may not be null", "value_error")),
         other => Ok(other.flatten()),
     };
     let changes = CreditChanges {

@@ -42,6 +42,31 @@ impl DecodaError {
         DecodaError::Status(StatusCode::NOT_FOUND, format!("{what} not found"))
     }
 
+    /// A 422 naming one top-level body field.
+    pub fn body(field: &str, message: impl Into<String>, kind: &'static str) -> DecodaError {
+        DecodaError::Validation(
+            Location::Body,
+            vec![FieldError::at(&[field], message, kind)],
+        )
+    }
+
+    /// The id a caller chose for a new `entity` (a UUID: copay's ids are), or none.
+    pub fn chosen_id(
+        entity: &str,
+        id: &Option<Option<String>>,
+    ) -> Result<Option<uuid::Uuid>, DecodaError> {
+        match id {
+            Some(Some(id)) => uuid::Uuid::parse_str(id).map(Some).map_err(|_| {
+                DecodaError::body(
+                    "id",
+                    format!("copay {entity} ids are UUIDs"),
+                    "uuid_parsing",
+                )
+            }),
+            _ => Ok(None),
+        }
+    }
+
     /// `<entity> <id> not found`, for an id the caller gave.
     pub fn not_found_id(entity: &str, id: &str) -> DecodaError {
         DecodaError::Status(StatusCode::NOT_FOUND, format!("{entity} {id} not found"))

@@ -159,20 +159,13 @@ enum Generation {
 const GEN1_GENDERS: [&str; 4] = ["MALE", "FEMALE", "OTHER", "PREFER_NOT_TO_SAY"];
 const MAX_PREFERRED_NAME: usize = 255;
 
-fn invalid(field: &str, message: impl Into<String>, kind: &'static str) -> DecodaError {
-    DecodaError::Validation(
-        Location::Body,
-        vec![FieldError::at(&[field], message, kind)],
-    )
-}
-
 /// The body as registry changes, after the checks a generation adds to the shape.
 fn changes(body: PatientBody, generation: Generation) -> Result<PatientChanges, DecodaError> {
     if let Some(Some(gender)) = &body.gender
         && generation == Generation::One
         && !GEN1_GENDERS.contains(&gender.as_str())
     {
-        return Err(invalid(
+        return Err(DecodaError::body(
             "gender",
             format!("Input should be {}", GEN1_GENDERS.join(", ")),
             "enum",
@@ -181,7 +174,7 @@ fn changes(body: PatientBody, generation: Generation) -> Result<PatientChanges, 
     if let Some(Some(name)) = &body.preferred_name
         && name.chars().count() > MAX_PREFERRED_NAME
     {
-        return Err(invalid(
+        return Err(DecodaError::body(
             "preferredName",
             format!("String should have at most {MAX_PREFERRED_NAME} characters"),
             "string_too_long",
@@ -199,7 +192,7 @@ fn changes(body: PatientBody, generation: Generation) -> Result<PatientChanges, 
             Generation::One => "externalUserId",
             Generation::Two => "externalId",
         };
-        return Err(invalid(field, "must not be empty", "value_error"));
+        return Err(DecodaError::body(field, "must not be empty", "value_error"));
     }
     Ok(PatientChanges {
         external_id,
@@ -219,16 +212,6 @@ fn changes(body: PatientBody, generation: Generation) -> Result<PatientChanges, 
         attributes,
         credit_balance: body.credit_balance.flatten(),
     })
-}
-
-/// The caller's id for a new patient: a UUID, or none.
-fn chosen_id(id: &Option<Option<String>>) -> Result<Option<Uuid>, DecodaError> {
-    match id {
-        Some(Some(id)) => Uuid::parse_str(id)
-            .map(Some)
-            .map_err(|_| invalid("id", "copay patient ids are UUIDs", "uuid_parsing")),
-        _ => Ok(None),
-    }
 }
 
 fn attribute<T: serde::de::DeserializeOwned>(patient: &Patient, name: &str) -> Option<T> {
@@ -440,9 +423,9 @@ pub async fn create_v1(
     DecodaJson(body): DecodaJson<PatientBody>,
 ) -> Result<Json<PatientSummaryV1>, DecodaError> {
     if !matches!(&body.first_name, Some(Some(_))) {
-        return Err(invalid("firstName", "Field required", "missing"));
+        return Err(DecodaError::body("firstName", "Field required", "missing"));
     }
-    let id = chosen_id(&body.id)?;
+    let id = DecodaError::chosen_id("patient", &body.id)?;
     let patient =
         service::create(&state.store, &tenant, id, changes(body, Generation::One)?).await?;
     Ok(Json(patient.into()))
@@ -490,7 +473,11 @@ pub async fn update_v1(
     DecodaJson(body): DecodaJson<PatientBody>,
 ) -> Result<Json<PatientSummaryV1>, DecodaError> {
     if matches!(body.first_name, Some(None)) {
-        return Err(invalid("firstName", "may not be null", "value_error"));
+        return Err(DecodaError::body(
+            "firstName",
+            "may not be null",
+            "value_error",
+        ));
     }
     let id = path_id(&id)?;
     let patient =
@@ -542,7 +529,7 @@ pub async fn create_v2(
     DecodaTenant(tenant): DecodaTenant,
     DecodaJson(body): DecodaJson<PatientBody>,
 ) -> Result<Json<PatientSummaryV2>, DecodaError> {
-    let id = chosen_id(&body.id)?;
+    let id = DecodaError::chosen_id("patient", &body.id)?;
     let patient =
         service::create(&state.store, &tenant, id, changes(body, Generation::Two)?).await?;
     Ok(Json(patient.into()))

@@ -155,13 +155,6 @@ impl From<Provider> for TypedUserSummary {
     }
 }
 
-fn invalid(field: &str, message: impl Into<String>, kind: &'static str) -> DecodaError {
-    DecodaError::Validation(
-        Location::Body,
-        vec![FieldError::at(&[field], message, kind)],
-    )
-}
-
 /// Role names as roles; an unknown name is a 422 at its index in `roles`.
 fn parse_roles(names: &[String]) -> Result<Vec<Role>, DecodaError> {
     names
@@ -192,7 +185,7 @@ fn details(body: &ProviderBody) -> Result<ProviderChanges, DecodaError> {
     if let Some(Some(user_type)) = &body.user_type
         && !user_type.eq_ignore_ascii_case(PROVIDER_TYPE)
     {
-        return Err(invalid(
+        return Err(DecodaError::body(
             "type",
             "a provider's type is always provider",
             "value_error",
@@ -201,7 +194,7 @@ fn details(body: &ProviderBody) -> Result<ProviderChanges, DecodaError> {
     if let Some(Some(external_id)) = &body.external_user_id
         && external_id.trim().is_empty()
     {
-        return Err(invalid(
+        return Err(DecodaError::body(
             "externalUserId",
             "must not be empty",
             "value_error",
@@ -233,23 +226,13 @@ fn required<T: Clone>(
     expected: &str,
 ) -> Result<T, DecodaError> {
     match value {
-        None => Err(invalid(field, "Field required", "missing")),
-        Some(None) => Err(invalid(
+        None => Err(DecodaError::body(field, "Field required", "missing")),
+        Some(None) => Err(DecodaError::body(
             field,
             format!("Input should be {expected}"),
             "type_error",
         )),
         Some(Some(value)) => Ok(value.clone()),
-    }
-}
-
-/// The caller's id for a new provider: a UUID, or none.
-fn chosen_id(id: &Option<Option<String>>) -> Result<Option<Uuid>, DecodaError> {
-    match id {
-        Some(Some(id)) => Uuid::parse_str(id)
-            .map(Some)
-            .map_err(|_| invalid("id", "copay provider ids are UUIDs", "uuid_parsing")),
-        _ => Ok(None),
     }
 }
 
@@ -273,7 +256,7 @@ pub async fn create(
 ) -> Result<Json<TypedUserSummary>, DecodaError> {
     let first_name = required(&body.first_name, "firstName", "a valid string")?;
     let roles = parse_roles(&required(&body.roles, "roles", "a valid list")?)?;
-    let id = chosen_id(&body.id)?;
+    let id = DecodaError::chosen_id("provider", &body.id)?;
     let details = ProviderChanges {
         firebase_uid: body.firebase_uid.clone(),
         ..details(&body)?
@@ -333,7 +316,13 @@ pub async fn update(
     DecodaJson(body): DecodaJson<ProviderBody>,
 ) -> Result<Json<TypedUserSummary>, DecodaError> {
     let first_name = match &body.first_name {
-        Some(None) => return Err(invalid("firstName", "may not be null", "value_error")),
+        Some(None) => {
+            return Err(DecodaError::body(
+                "firstName",
+                "may not be null",
+                "value_error",
+            ));
+        }
         Some(Some(name)) => Some(name.clone()),
         None => None,
     };
