@@ -64,6 +64,8 @@ string_enum! {
         ExternalSettlements => "external_settlements",
         Adjustments => "adjustments",
         Refunds => "refunds",
+        Tips => "tips",
+        Voids => "voids",
     }
 }
 
@@ -80,13 +82,17 @@ string_enum! {
         CreditIssued => "credit_issued",
         CreditDrawn => "credit_drawn",
         Reversal => "reversal",
+        Tip => "tip",
+        Void => "void",
     }
 }
 
 impl AccountKind {
     pub fn normal_side(self) -> NormalSide {
         match self {
-            AccountKind::PatientCredit | AccountKind::Revenue => NormalSide::Credit,
+            AccountKind::PatientCredit | AccountKind::Revenue | AccountKind::Tips => {
+                NormalSide::Credit
+            }
             AccountKind::ChargeReceivable
             | AccountKind::ServiceLineInsuranceBalance
             | AccountKind::ServiceLinePatientBalance
@@ -95,7 +101,8 @@ impl AccountKind {
             | AccountKind::WriteOffs
             | AccountKind::ExternalSettlements
             | AccountKind::Adjustments
-            | AccountKind::Refunds => NormalSide::Debit,
+            | AccountKind::Refunds
+            | AccountKind::Voids => NormalSide::Debit,
         }
     }
 
