@@ -10,6 +10,8 @@ pub mod encounter_patient;
 pub mod facets;
 pub mod ledger;
 pub mod money;
+pub mod payment_medium;
 pub mod pricing;
+pub mod refund;
 
 pub use money::{Cents, MoneyError};

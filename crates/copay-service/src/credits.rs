@@ -354,6 +354,46 @@ pub async fn balance(
 /// holds the patient): a raise grants a credit for the difference, a cut draws the
 /// difference from the available credits, oldest first. Each carries a note, so the
 /// history explains the number.
+/// Records a new credit of `amount` for the patient, without moving money onto it yet;
+/// returns its id. The caller posts the transfer that funds it.
+pub(crate) async fn insert_record_in_tx(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    patient_id: Uuid,
+    amount: i64,
+    comment: String,
+) -> Result<Uuid, ServiceError> {
+    let now = copay_store::now();
+    let row = CreditRow {
+        id: Uuid::now_v7(),
+        tenant_id,
+        patient_id,
+        amount,
+        comment: Some(comment),
+        expires_at: None,
+        member_id: None,
+        creator_id: None,
+        external_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    rows::insert(tx, &row).await?;
+    Ok(row.id)
+}
+
+/// Grants the patient a new credit of `amount` (from the grants account); returns its id.
+pub(crate) async fn grant_in_tx(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    patient_id: Uuid,
+    amount: i64,
+    comment: String,
+) -> Result<Uuid, ServiceError> {
+    let id = insert_record_in_tx(tx, tenant_id, patient_id, amount, comment).await?;
+    move_credit(tx, tenant_id, id, amount, "credit_granted").await?;
+    Ok(id)
+}
+
 pub(crate) async fn set_balance_in_tx(
     tx: &mut Tx,
     tenant_id: Uuid,
@@ -374,23 +414,14 @@ pub(crate) async fn set_balance_in_tx(
         .get();
     let delta = target - current;
     if delta > 0 {
-        let row = CreditRow {
-            id: Uuid::now_v7(),
+        grant_in_tx(
+            tx,
             tenant_id,
             patient_id,
-            amount: delta,
-            comment: Some(format!(
-                "creditBalance set from {current} to {target} on the patient"
-            )),
-            expires_at: None,
-            member_id: None,
-            creator_id: None,
-            external_id: None,
-            created_at: now,
-            updated_at: now,
-        };
-        rows::insert(tx, &row).await?;
-        move_credit(tx, tenant_id, row.id, delta, "credit_balance_set").await?;
+            delta,
+            format!("creditBalance set from {current} to {target} on the patient"),
+        )
+        .await?;
     } else if delta < 0 {
         let plan = credit::draw(&states, Cents::new(-delta), None, now)
             .map_err(|error| ServiceError::invalid("creditBalance", error.to_string()))?;

@@ -15,10 +15,12 @@ pub mod items;
 mod paging;
 pub mod patients;
 pub mod providers;
+pub mod refunds;
 pub mod secrets;
 pub mod settlement;
 pub mod tenants;
 pub mod verify;
+pub mod voids;
 
 pub use auth::{AuthError, Authenticator, IssuedToken, TenantCtx};
 pub use error::ServiceError;

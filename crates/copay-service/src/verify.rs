@@ -48,6 +48,14 @@ pub async fn verify(store: &Store) -> Result<VerifyReport, StoreError> {
             ));
         }
     }
+    // A payment's and a refund's parts sum to them; no refund takes back more than paid.
+    violations.extend(
+        store
+            .payment_faults()
+            .await?
+            .into_iter()
+            .map(|fault| format!("payment {}: {}", fault.id, fault.reason)),
+    );
     // A credit never holds more than it was granted.
     for credit in store.all_credits().await? {
         let remaining = credit.debit_balance.saturating_neg();

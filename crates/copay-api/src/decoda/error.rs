@@ -72,6 +72,12 @@ impl DecodaError {
         DecodaError::Status(StatusCode::NOT_FOUND, format!("{entity} {id} not found"))
     }
 
+    /// The copay id (a UUID) of an existing `entity` the caller named; anything else
+    /// names nothing here, so it is that entity's 404.
+    pub fn existing_id(entity: &str, id: &str) -> Result<uuid::Uuid, DecodaError> {
+        uuid::Uuid::parse_str(id).map_err(|_| DecodaError::not_found_id(entity, id))
+    }
+
     /// A bad query parameter.
     pub fn query(error: FieldError) -> DecodaError {
         DecodaError::Validation(Location::Query, vec![error])

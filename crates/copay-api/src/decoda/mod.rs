@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod items;
 pub mod patients;
+pub mod payments;
 pub mod providers;
 pub mod settlement;
 pub mod tenant;
@@ -43,6 +44,12 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(credits::update, credits::delete))
         .routes(routes!(credits::available))
         .routes(routes!(settlement::create_patient_credit_settled))
+        .routes(routes!(payments::create_cash_settled))
+        .routes(routes!(payments::create_patient_credit_payment))
+        .routes(routes!(payments::create_cash_payment))
+        .routes(routes!(payments::refund))
+        .routes(routes!(payments::delete_payment))
+        .routes(routes!(payments::delete_charge))
         .routes(routes!(providers::create))
         .routes(routes!(providers::get))
         .routes(routes!(providers::get_by_external_id))

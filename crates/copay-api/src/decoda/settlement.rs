@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use copay_domain::pricing::Percent;
 use copay_service::charges::{LineItem, NewCharge, NewChargeLine};
-use copay_service::settlement::{self as service, Payment, SettledCharge};
+use copay_service::settlement::{self as service, Funding, Payment, SettledCharge, Settlement};
 
 use super::charges::ChargeStatusWire;
 use super::error::{DecodaError, Location};
@@ -238,6 +238,24 @@ fn settled_charge(index: usize, charge: ChargeInput) -> Result<SettledCharge, De
     })))
 }
 
+/// The body charges of a settlement, each by id or to create.
+pub(super) fn settled_charges(body: Vec<ChargeInput>) -> Result<Vec<SettledCharge>, DecodaError> {
+    if body.len() > super::charges::MAX_CHARGE_LINES {
+        return Err(DecodaError::Validation(
+            Location::Body,
+            vec![FieldError::at(
+                &[],
+                "at most 500 charges in one settlement",
+                "too_long",
+            )],
+        ));
+    }
+    body.into_iter()
+        .enumerate()
+        .map(|(index, charge)| settled_charge(index, charge))
+        .collect()
+}
+
 /// Pays `amount` (cents, query) of the listed charges from the patient's credit. Charges
 /// with an `id` are loaded (their stored amounts count, the body's are ignored); charges
 /// without one are created first. All must belong to one patient. The amount is applied
@@ -278,22 +296,13 @@ pub async fn create_patient_credit_settled(
                 .collect::<Result<Vec<_>, _>>()?,
         )
     };
-    if body.len() > super::charges::MAX_CHARGE_LINES {
-        return Err(DecodaError::Validation(
-            Location::Body,
-            vec![FieldError::at(
-                &[],
-                "at most 500 charges in one settlement",
-                "too_long",
-            )],
-        ));
-    }
-    let charges = body
-        .into_iter()
-        .enumerate()
-        .map(|(index, charge)| settled_charge(index, charge))
-        .collect::<Result<Vec<_>, _>>()?;
-    let payment =
-        service::settle_with_credit(&state.store, &tenant, charges, amount, credit_ids).await?;
+    let charges = settled_charges(body)?;
+    let settlement = Settlement {
+        charges,
+        amount: Some(amount),
+        funding: Funding::Credit { credit_ids },
+        patient_id: None,
+    };
+    let payment = service::settle(&state.store, &tenant, settlement).await?;
     Ok(Json(payment.into()))
 }

@@ -16,5 +16,6 @@ mod foundation;
 mod idempotency;
 mod ledger;
 mod patients;
+mod payments;
 mod providers;
 mod settlement;

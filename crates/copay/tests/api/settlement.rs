@@ -14,15 +14,15 @@ crate::both_backends!(
     concurrent_settlements_never_spend_more_than_the_credit,
 );
 
-const SETTLE: &str = "/billing/payment-terminal/charge/create-patient-credit-settled";
+pub(crate) const SETTLE: &str = "/billing/payment-terminal/charge/create-patient-credit-settled";
 
-async fn post(app: &TestApp, tenant: &Tenant, path: &str, body: Value) -> Value {
+pub(crate) async fn post(app: &TestApp, tenant: &Tenant, path: &str, body: Value) -> Value {
     let (status, created) = decoda(app, tenant, Method::POST, path, Some(body.clone())).await;
     assert_eq!(status, 200, "{path} {body}: {created}");
     created
 }
 
-async fn patient(app: &TestApp, tenant: &Tenant) -> String {
+pub(crate) async fn patient(app: &TestApp, tenant: &Tenant) -> String {
     let created = post(
         app,
         tenant,
@@ -33,7 +33,7 @@ async fn patient(app: &TestApp, tenant: &Tenant) -> String {
     created["id"].as_str().unwrap_or_default().to_string()
 }
 
-async fn credit(app: &TestApp, tenant: &Tenant, patient: &str, body: Value) -> String {
+pub(crate) async fn credit(app: &TestApp, tenant: &Tenant, patient: &str, body: Value) -> String {
     let created = post(
         app,
         tenant,
@@ -44,7 +44,12 @@ async fn credit(app: &TestApp, tenant: &Tenant, patient: &str, body: Value) -> S
     created["id"].as_str().unwrap_or_default().to_string()
 }
 
-async fn charge(app: &TestApp, tenant: &Tenant, patient: &str, outstanding: i64) -> String {
+pub(crate) async fn charge(
+    app: &TestApp,
+    tenant: &Tenant,
+    patient: &str,
+    outstanding: i64,
+) -> String {
     let created = post(
         app,
         tenant,
@@ -55,7 +60,12 @@ async fn charge(app: &TestApp, tenant: &Tenant, patient: &str, outstanding: i64)
     created["id"].as_str().unwrap_or_default().to_string()
 }
 
-async fn settle(app: &TestApp, tenant: &Tenant, query: &str, charges: Value) -> (u16, Value) {
+pub(crate) async fn settle(
+    app: &TestApp,
+    tenant: &Tenant,
+    query: &str,
+    charges: Value,
+) -> (u16, Value) {
     decoda(
         app,
         tenant,
@@ -66,7 +76,7 @@ async fn settle(app: &TestApp, tenant: &Tenant, query: &str, charges: Value) -> 
     .await
 }
 
-async fn charge_state(app: &TestApp, tenant: &Tenant, id: &str) -> Value {
+pub(crate) async fn charge_state(app: &TestApp, tenant: &Tenant, id: &str) -> Value {
     let (status, body) = decoda(
         app,
         tenant,
@@ -79,7 +89,11 @@ async fn charge_state(app: &TestApp, tenant: &Tenant, id: &str) -> Value {
     body
 }
 
-async fn outstanding_and_status(app: &TestApp, tenant: &Tenant, id: &str) -> (i64, String) {
+pub(crate) async fn outstanding_and_status(
+    app: &TestApp,
+    tenant: &Tenant,
+    id: &str,
+) -> (i64, String) {
     let body = charge_state(app, tenant, id).await;
     (
         body["totalOutstanding"].as_i64().unwrap_or(-1),
@@ -87,7 +101,7 @@ async fn outstanding_and_status(app: &TestApp, tenant: &Tenant, id: &str) -> (i6
     )
 }
 
-async fn available(app: &TestApp, tenant: &Tenant, patient: &str) -> Vec<(String, i64)> {
+pub(crate) async fn available(app: &TestApp, tenant: &Tenant, patient: &str) -> Vec<(String, i64)> {
     let (_, body) = decoda(
         app,
         tenant,
@@ -109,7 +123,7 @@ async fn available(app: &TestApp, tenant: &Tenant, patient: &str) -> Vec<(String
         .collect()
 }
 
-fn by_id(ids: &[&str]) -> Value {
+pub(crate) fn by_id(ids: &[&str]) -> Value {
     Value::Array(
         ids.iter()
             .map(|id| json!({"id": id, "patientId": "ignored", "totalOutstanding": 999_999}))

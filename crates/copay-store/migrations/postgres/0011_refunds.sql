@@ -1,0 +1,35 @@
+-- Refunds of patient payments and what each took back from which charge; payments gain
+-- where they were taken and by whom (for the payment table), and keep the moment a
+-- payment was voided (deleted, or voided with its charge).
+
+ALTER TABLE payments ADD COLUMN location_id TEXT;
+ALTER TABLE payments ADD COLUMN creator_id TEXT;
+ALTER TABLE payments ADD COLUMN comment TEXT;
+ALTER TABLE payments ADD COLUMN voided_at TIMESTAMPTZ;
+CREATE INDEX payments_by_created ON payments (tenant_id, created_at, id);
+
+CREATE TABLE refunds (
+    id UUID PRIMARY KEY,
+    tenant_id UUID NOT NULL REFERENCES tenants (id),
+    payment_id UUID NOT NULL REFERENCES payments (id),
+    amount BIGINT NOT NULL,
+    reason TEXT NOT NULL,
+    description TEXT,
+    provider_id TEXT NOT NULL,
+    location_id TEXT,
+    status TEXT NOT NULL,
+    credit_id UUID,
+    operation_id UUID,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX refunds_by_payment ON refunds (tenant_id, payment_id, id);
+
+CREATE TABLE refund_shares (
+    id UUID PRIMARY KEY,
+    tenant_id UUID NOT NULL REFERENCES tenants (id),
+    refund_id UUID NOT NULL REFERENCES refunds (id),
+    charge_id UUID NOT NULL REFERENCES charges (id),
+    amount BIGINT NOT NULL
+);
+CREATE INDEX refund_shares_by_charge ON refund_shares (tenant_id, charge_id);
+CREATE INDEX refund_shares_by_refund ON refund_shares (tenant_id, refund_id);
