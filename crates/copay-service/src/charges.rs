@@ -619,9 +619,15 @@ async fn assemble(
 ) -> Result<Vec<Charge>, ServiceError> {
     let patients = patients_of(store, tenant, &rows).await?;
     let ids: Vec<Uuid> = rows.iter().map(|row| row.charge.id).collect();
-    let (lines, adjustments, catalogue, payments) = if detail {
+    let (lines, adjustments, catalogue, payments, refunds) = if detail {
         let lines = store.charge_items(tenant.tenant_id, &ids).await?;
         let payments = store.charge_payments(tenant.tenant_id, &ids).await?;
+        let mut payment_ids: Vec<Uuid> = payments.iter().map(|share| share.payment.id).collect();
+        payment_ids.sort();
+        payment_ids.dedup();
+        let refunds = store
+            .refunds_of_payments(tenant.tenant_id, &payment_ids)
+            .await?;
         let adjustments = store.charge_adjustments(tenant.tenant_id, &ids).await?;
         let item_ids: Vec<Uuid> = lines.iter().filter_map(|line| line.item_id).collect();
         let catalogue: HashMap<Uuid, Item> = store
@@ -630,9 +636,9 @@ async fn assemble(
             .into_iter()
             .map(|row| (row.id, items::from_row(row)))
             .collect();
-        (lines, adjustments, catalogue, payments)
+        (lines, adjustments, catalogue, payments, refunds)
     } else {
-        (Vec::new(), Vec::new(), HashMap::new(), Vec::new())
+        (Vec::new(), Vec::new(), HashMap::new(), Vec::new(), Vec::new())
     };
     let mut charges = Vec::with_capacity(rows.len());
     for row in rows {
@@ -657,10 +663,17 @@ async fn assemble(
             });
         }
         for share in payments.iter().filter(|p| p.charge_id == charge.id) {
+            let mut payment: crate::settlement::Payment = share.payment.clone().into();
+            payment.refunds = refunds
+                .iter()
+                .filter(|refund| refund.payment_id == payment.id)
+                .cloned()
+                .map(Into::into)
+                .collect();
             charge.payments.push(ChargePayment {
                 amount: share.share,
                 created_at: share.shared_at,
-                payment: share.payment.clone().into(),
+                payment,
             });
         }
         for adjustment in adjustments.iter().filter(|a| a.charge_id == charge.id) {

@@ -44,6 +44,8 @@ pub struct Payment {
     pub voided_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// Its refunds, oldest first, where the read loaded them (empty on a new payment).
+    pub refunds: Vec<crate::refunds::Refund>,
 }
 
 pub(crate) const SUCCEEDED: &str = "SUCCEEDED";
@@ -64,6 +66,7 @@ impl From<PaymentRow> for Payment {
             voided_at: row.voided_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            refunds: Vec::new(),
         }
     }
 }
