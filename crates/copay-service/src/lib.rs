@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod charge_captures;
+pub mod charge_edits;
 pub mod charges;
 pub mod claim_creations;
 pub mod credits;
@@ -18,7 +19,9 @@ pub mod providers;
 pub mod secrets;
 pub mod settlement;
 pub mod tenants;
+pub mod tips;
 pub mod verify;
+pub mod write_offs;
 
 pub use auth::{AuthError, Authenticator, IssuedToken, TenantCtx};
 pub use error::ServiceError;

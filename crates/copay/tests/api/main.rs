@@ -18,3 +18,4 @@ mod ledger;
 mod patients;
 mod providers;
 mod settlement;
+mod tips_adjustments;
