@@ -170,3 +170,31 @@ impl Store {
         Ok(rows)
     }
 }
+
+/// A charge whose live tips do not add up to the tips posted to its receivable.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct TipMismatch {
+    pub charge_id: Uuid,
+    pub tipped: i64,
+    pub posted: i64,
+}
+
+impl Store {
+    /// Every charge (across tenants, an operator check) whose live tips' sum differs from
+    /// the net of the tip transfers into and out of its receivable.
+    pub async fn tip_mismatches(&self) -> StoreResult<Vec<TipMismatch>> {
+        let rows = on_db!(self, pool => sqlx::query_as::<_, TipMismatch>(
+            "SELECT charge_id, CAST(SUM(tipped) AS BIGINT) AS tipped, CAST(SUM(posted) AS BIGINT) AS posted FROM ( \
+               SELECT charge_id, amount AS tipped, 0 AS posted FROM tips WHERE deleted_at IS NULL \
+               UNION ALL \
+               SELECT a.owner_id AS charge_id, 0 AS tipped, \
+                      CASE WHEN x.debit_account_id = a.id THEN x.amount ELSE -x.amount END AS posted \
+               FROM ledger_transfers x JOIN ledger_accounts a \
+                 ON (a.id = x.debit_account_id OR a.id = x.credit_account_id) AND a.kind = 'charge_receivable' \
+               WHERE x.kind = 'tip' \
+             ) facts GROUP BY charge_id HAVING SUM(tipped) <> SUM(posted) ORDER BY charge_id")
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+}

@@ -14,6 +14,7 @@ crate::both_backends!(
     bad_tip_input_is_refused_and_writes_nothing,
     bad_adjustment_and_write_off_input_is_refused_and_writes_nothing,
     charge_comment_and_details_are_edited_without_moving_money,
+    verify_names_a_tip_that_drifted_from_the_ledger,
 );
 
 const MISSING: &str = "0190d7a4-0000-7000-8000-000000000000";
@@ -639,4 +640,33 @@ async fn stored_comment(app: &TestApp, tenant: &Tenant, charge: &str) -> Value {
         .expect("read")
         .expect("charge exists");
     row.charge.attributes.0["comment"].clone()
+}
+
+async fn verify_names_a_tip_that_drifted_from_the_ledger(app: &TestApp) {
+    let tenant = app.tenant("acme").await;
+    let patient = patient(app, &tenant).await;
+    let nurse = provider(app, &tenant, "Rosa").await;
+    let charge = charge(app, &tenant, &patient, 1000).await;
+    let tip_id = id_of(&tip(app, &tenant, &charge, &nurse, 300).await);
+    app.assert_ledger_ok().await;
+
+    // A tip row changed behind the ledger's back.
+    let id = uuid::Uuid::parse_str(&tip_id).expect("tip id");
+    let mut tx = app.store().begin().await.expect("begin");
+    copay_store::on_tx!(&mut tx, conn => sqlx::query("UPDATE tips SET amount = amount + 1 WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|_| ()))
+    .expect("tamper");
+    tx.commit().await.expect("commit");
+
+    let report = app.verify().await;
+    assert_eq!(report.violations.len(), 1, "{:?}", report.violations);
+    assert!(
+        report.violations[0].contains(&charge)
+            && report.violations[0].contains("tips of 301 but 300"),
+        "{:?}",
+        report.violations
+    );
 }
