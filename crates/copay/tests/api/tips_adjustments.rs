@@ -15,6 +15,7 @@ crate::both_backends!(
     bad_adjustment_and_write_off_input_is_refused_and_writes_nothing,
     charge_comment_and_details_are_edited_without_moving_money,
     verify_names_a_tip_that_drifted_from_the_ledger,
+    a_void_charge_takes_no_tip_adjustment_or_write_off,
 );
 
 const MISSING: &str = "0190d7a4-0000-7000-8000-000000000000";
@@ -669,4 +670,61 @@ async fn verify_names_a_tip_that_drifted_from_the_ledger(app: &TestApp) {
         "{:?}",
         report.violations
     );
+}
+
+async fn a_void_charge_takes_no_tip_adjustment_or_write_off(app: &TestApp) {
+    let tenant = app.tenant("acme").await;
+    let patient = patient(app, &tenant).await;
+    let nurse = provider(app, &tenant, "Rosa").await;
+    let charge = charge(app, &tenant, &patient, 1000).await;
+    let tip_id = id_of(&tip(app, &tenant, &charge, &nurse, 100).await);
+    // No endpoint voids a charge yet: mark it VOID in the database.
+    let id = uuid::Uuid::parse_str(&charge).expect("charge id");
+    let mut tx = app.store().begin().await.expect("begin");
+    copay_store::on_tx!(&mut tx, conn => sqlx::query("UPDATE charges SET status = 'VOID' WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|_| ()))
+    .expect("void");
+    tx.commit().await.expect("commit");
+
+    let before = transfers(app).await;
+    let attempts: Vec<(Method, String, Option<Value>)> = vec![
+        (
+            Method::POST,
+            "/billing/tips/create".into(),
+            Some(json!({"chargeId": charge, "providerId": nurse, "amount": 100})),
+        ),
+        (
+            Method::PUT,
+            format!("/billing/tips/{tip_id}"),
+            Some(json!({"providerId": nurse, "amount": 50})),
+        ),
+        (Method::DELETE, format!("/billing/tips/{tip_id}"), None),
+        (
+            Method::POST,
+            "/billing/adjustment/create".into(),
+            Some(json!({"chargeId": charge, "amount": -100, "reason": "x"})),
+        ),
+        (
+            Method::POST,
+            "/billing/write-off/create".into(),
+            Some(json!({"chargeId": charge, "reason": "x"})),
+        ),
+    ];
+    for (method, path, body) in attempts {
+        let (status, error) = decoda(app, &tenant, method.clone(), &path, body).await;
+        assert_eq!(status, 400, "{method} {path}: {error}");
+        assert!(
+            error["detail"].as_str().unwrap_or("").contains("void"),
+            "{error}"
+        );
+    }
+    assert_eq!(transfers(app).await, before);
+    assert_eq!(
+        balance(app, &tenant, &charge).await,
+        state(1100, 1100, "VOID")
+    );
+    app.assert_ledger_ok().await;
 }
