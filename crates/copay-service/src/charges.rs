@@ -102,6 +102,7 @@ pub struct Adjustment {
     pub kind: AdjustmentKind,
     pub reason: Option<String>,
     pub provider_id: Option<String>,
+    pub location_id: Option<String>,
     pub created_at: OffsetDateTime,
 }
 
@@ -153,6 +154,8 @@ pub struct Charge {
     pub lines: Vec<ChargeLine>,
     pub adjustments: Vec<Adjustment>,
     pub payments: Vec<ChargePayment>,
+    /// Live tips, oldest first (empty in list results).
+    pub tips: Vec<crate::tips::Tip>,
 }
 
 /// This charge's share of a payment.
@@ -441,6 +444,7 @@ pub(crate) async fn create_in_tx(
                     adjustment_type: kind.as_str().to_string(),
                     reason: Some(reason.to_string()),
                     provider_id: None,
+                    location_id: None,
                     operation_id,
                     created_at: now,
                 },
@@ -458,6 +462,7 @@ pub struct NewAdjustment {
     pub amount: i64,
     pub reason: String,
     pub provider_id: Option<String>,
+    pub location_id: Option<String>,
 }
 
 /// Adjusts what a charge owes. It may not take the outstanding amount below zero, and a
@@ -530,6 +535,7 @@ pub async fn adjust(
         adjustment_type: AdjustmentKind::Adjustment.as_str().to_string(),
         reason: Some(new.reason),
         provider_id: new.provider_id,
+        location_id: new.location_id,
         operation_id: Some(operation_id),
         created_at: now,
     };
@@ -543,7 +549,7 @@ pub async fn adjust(
     adjustment_from_row(row)
 }
 
-fn adjustment_from_row(row: AdjustmentRow) -> Result<Adjustment, ServiceError> {
+pub(crate) fn adjustment_from_row(row: AdjustmentRow) -> Result<Adjustment, ServiceError> {
     let kind = AdjustmentKind::parse(&row.adjustment_type).ok_or_else(|| {
         corrupt(format!(
             "adjustment {} has type {:?}",
@@ -557,6 +563,7 @@ fn adjustment_from_row(row: AdjustmentRow) -> Result<Adjustment, ServiceError> {
         kind,
         reason: row.reason,
         provider_id: row.provider_id,
+        location_id: row.location_id,
         created_at: row.created_at,
     })
 }
@@ -593,6 +600,7 @@ fn charge_from_row(row: ChargeWithBalance, patient: Patient) -> Result<Charge, S
         lines: Vec::new(),
         adjustments: Vec::new(),
         payments: Vec::new(),
+        tips: Vec::new(),
     })
 }
 
@@ -619,6 +627,11 @@ async fn assemble(
 ) -> Result<Vec<Charge>, ServiceError> {
     let patients = patients_of(store, tenant, &rows).await?;
     let ids: Vec<Uuid> = rows.iter().map(|row| row.charge.id).collect();
+    let tips = if detail {
+        store.charge_tips(tenant.tenant_id, &ids).await?
+    } else {
+        Vec::new()
+    };
     let (lines, adjustments, catalogue, payments, refunds) = if detail {
         let lines = store.charge_items(tenant.tenant_id, &ids).await?;
         let payments = store.charge_payments(tenant.tenant_id, &ids).await?;
@@ -638,7 +651,13 @@ async fn assemble(
             .collect();
         (lines, adjustments, catalogue, payments, refunds)
     } else {
-        (Vec::new(), Vec::new(), HashMap::new(), Vec::new(), Vec::new())
+        (
+            Vec::new(),
+            Vec::new(),
+            HashMap::new(),
+            Vec::new(),
+            Vec::new(),
+        )
     };
     let mut charges = Vec::with_capacity(rows.len());
     for row in rows {
@@ -680,6 +699,9 @@ async fn assemble(
             charge
                 .adjustments
                 .push(adjustment_from_row(adjustment.clone())?);
+        }
+        for tip in tips.iter().filter(|tip| tip.tip.charge_id == charge.id) {
+            charge.tips.push(tip.clone().into());
         }
         charges.push(charge);
     }

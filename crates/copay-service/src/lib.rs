@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod charge_captures;
+pub mod charge_edits;
 pub mod charges;
 pub mod claim_creations;
 pub mod credits;
@@ -19,8 +20,10 @@ pub mod refunds;
 pub mod secrets;
 pub mod settlement;
 pub mod tenants;
+pub mod tips;
 pub mod verify;
 pub mod voids;
+pub mod write_offs;
 
 pub use auth::{AuthError, Authenticator, IssuedToken, TenantCtx};
 pub use error::ServiceError;

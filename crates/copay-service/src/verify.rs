@@ -56,6 +56,13 @@ pub async fn verify(store: &Store) -> Result<VerifyReport, StoreError> {
             .into_iter()
             .map(|fault| format!("payment {}: {}", fault.id, fault.reason)),
     );
+    // A charge's live tips are exactly what tips added to what it owes.
+    violations.extend(store.tip_mismatches().await?.into_iter().map(|tip| {
+        format!(
+            "charge {} has tips of {} but {} of tips posted to its receivable",
+            tip.charge_id, tip.tipped, tip.posted
+        )
+    }));
     // A credit never holds more than it was granted.
     for credit in store.all_credits().await? {
         let remaining = credit.debit_balance.saturating_neg();

@@ -78,6 +78,7 @@ pub struct AdjustmentRow {
     pub adjustment_type: String,
     pub reason: Option<String>,
     pub provider_id: Option<String>,
+    pub location_id: Option<String>,
     pub operation_id: Option<Uuid>,
     pub created_at: OffsetDateTime,
 }
@@ -122,6 +123,38 @@ pub async fn set_status(tx: &mut Tx, row: &ChargeRow) -> StoreResult<()> {
     Ok(())
 }
 
+/// Writes the charge's total and status (a tip changed what it charges).
+pub async fn set_total_and_status(tx: &mut Tx, row: &ChargeRow) -> StoreResult<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE charges SET total = $1, status = $2, updated_at = $3 WHERE tenant_id = $4 AND id = $5")
+        .bind(row.total)
+        .bind(&row.status)
+        .bind(row.updated_at)
+        .bind(row.tenant_id)
+        .bind(row.id)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// Writes the charge's descriptive fields: description, external date, attributes.
+pub async fn set_details(tx: &mut Tx, row: &ChargeRow) -> StoreResult<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE charges SET description = $1, external_created_date = $2, attributes = $3, updated_at = $4 \
+         WHERE tenant_id = $5 AND id = $6")
+        .bind(&row.description)
+        .bind(row.external_created_date)
+        .bind(&row.attributes)
+        .bind(row.updated_at)
+        .bind(row.tenant_id)
+        .bind(row.id)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
 pub async fn insert_item(tx: &mut Tx, row: &ChargeItemRow) -> StoreResult<()> {
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO charge_items (id, tenant_id, charge_id, item_id, position, quantity, unit_price, discount_amount, \
@@ -149,7 +182,7 @@ pub async fn insert_item(tx: &mut Tx, row: &ChargeItemRow) -> StoreResult<()> {
 pub async fn insert_adjustment(tx: &mut Tx, row: &AdjustmentRow) -> StoreResult<()> {
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO charge_adjustments (id, tenant_id, charge_id, amount, adjustment_type, reason, provider_id, \
-         operation_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+         location_id, operation_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
         .bind(row.id)
         .bind(row.tenant_id)
         .bind(row.charge_id)
@@ -157,6 +190,7 @@ pub async fn insert_adjustment(tx: &mut Tx, row: &AdjustmentRow) -> StoreResult<
         .bind(&row.adjustment_type)
         .bind(&row.reason)
         .bind(&row.provider_id)
+        .bind(&row.location_id)
         .bind(row.operation_id)
         .bind(row.created_at)
         .execute(conn)
@@ -327,8 +361,8 @@ impl Store {
         }
         let rows = on_db!(self, pool => {
             let mut qb = sqlx::QueryBuilder::new(
-                "SELECT id, tenant_id, charge_id, amount, adjustment_type, reason, provider_id, operation_id, created_at \
-                 FROM charge_adjustments WHERE tenant_id = ");
+                "SELECT id, tenant_id, charge_id, amount, adjustment_type, reason, provider_id, location_id, \
+                 operation_id, created_at FROM charge_adjustments WHERE tenant_id = ");
             qb.push_bind(tenant_id);
             push_in!(qb, "charge_id", charge_ids);
             qb.push(" ORDER BY id");

@@ -51,6 +51,7 @@ pub mod patients;
 pub mod payments;
 pub mod providers;
 pub mod tenants;
+pub mod tips;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -598,6 +598,7 @@ pub async fn adjust(
         amount: body.amount,
         reason: body.reason,
         provider_id: body.provider_id,
+        location_id: None,
     };
     Ok(Json(
         service::adjust(&state.store, &tenant, new).await?.into(),

@@ -1,7 +1,9 @@
 //! The Decoda Health dialect: camelCase JSON, `API-KEY` + `TENANT` headers, FastAPI
 //! error bodies (`{"detail": [...]}` for validation, `{"detail": "..."}` otherwise).
 
+pub mod adjustments;
 pub mod auth;
+pub mod charge_edits;
 pub mod charges;
 pub mod credits;
 pub mod error;
@@ -12,6 +14,7 @@ pub mod payments;
 pub mod providers;
 pub mod settlement;
 pub mod tenant;
+pub mod tips;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -56,4 +59,10 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(providers::update))
         .routes(routes!(providers::list))
         .routes(routes!(providers::list_roles))
+        .routes(routes!(tips::create))
+        .routes(routes!(tips::get, tips::update, tips::delete))
+        .routes(routes!(adjustments::create_adjustment))
+        .routes(routes!(adjustments::create_write_off))
+        .routes(routes!(charge_edits::update_comment))
+        .routes(routes!(charge_edits::update_details))
 }

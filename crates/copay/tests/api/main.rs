@@ -19,3 +19,4 @@ mod patients;
 mod payments;
 mod providers;
 mod settlement;
+mod tips_adjustments;
