@@ -2,7 +2,11 @@
 //! error bodies (`{"detail": [...]}` for validation, `{"detail": "..."}` otherwise).
 
 pub mod auth;
+pub mod charge_input;
+pub mod charge_table_query;
+pub mod charge_views;
 pub mod charges;
+pub mod charges_v2;
 pub mod credits;
 pub mod error;
 pub mod extract;
@@ -43,6 +47,10 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(credits::update, credits::delete))
         .routes(routes!(credits::available))
         .routes(routes!(settlement::create_patient_credit_settled))
+        .routes(routes!(charges_v2::create))
+        .routes(routes!(charges_v2::get))
+        .routes(routes!(charges_v2::list))
+        .routes(routes!(charges_v2::table))
         .routes(routes!(providers::create))
         .routes(routes!(providers::get))
         .routes(routes!(providers::get_by_external_id))
