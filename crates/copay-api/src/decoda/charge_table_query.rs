@@ -32,7 +32,10 @@ const SORTS: [(&str, ChargeTableSort); 6] = [
     ("created_date", ChargeTableSort::CreatedDate),
     ("total", ChargeTableSort::Total),
     ("total_outstanding", ChargeTableSort::TotalOutstanding),
-    ("external_created_date", ChargeTableSort::ExternalCreatedDate),
+    (
+        "external_created_date",
+        ChargeTableSort::ExternalCreatedDate,
+    ),
     ("status", ChargeTableSort::Status),
     ("description", ChargeTableSort::Description),
 ];
@@ -127,11 +130,7 @@ fn next_day(key: &str, day: Date) -> Result<Date, FieldError> {
 
 /// One value: that whole day (of a date, or of a date-time's local date). Two values: from
 /// the first to the second, both inclusive (a date as the second means to its end).
-fn time_range(
-    query: &QueryParams,
-    key: &str,
-    zone: Zone,
-) -> Result<Option<TimeRange>, FieldError> {
+fn time_range(query: &QueryParams, key: &str, zone: Zone) -> Result<Option<TimeRange>, FieldError> {
     let values = query.strings(key);
     match values.as_slice() {
         [] => Ok(None),
@@ -185,7 +184,11 @@ fn amount_range(query: &QueryParams, key: &str) -> Result<AmountRange, FieldErro
             min: Some(*min),
             max: Some(*max),
         }),
-        [_, _] => Err(error(key, "the minimum is above the maximum", "value_error")),
+        [_, _] => Err(error(
+            key,
+            "the minimum is above the maximum",
+            "value_error",
+        )),
         _ => Err(error(
             key,
             "give a minimum, or a minimum and a maximum",
@@ -230,7 +233,9 @@ pub fn parse(query: &QueryParams) -> Result<ChargeTableQuery, FieldError> {
         Some(name) => Zone::parse(&name).ok_or_else(|| {
             error(
                 "tz",
-                format!("{name:?} is not a time zone (an IANA name such as America/New_York, or UTC)"),
+                format!(
+                    "{name:?} is not a time zone (an IANA name such as America/New_York, or UTC)"
+                ),
                 "value_error",
             )
         })?,
@@ -311,10 +316,11 @@ mod tests {
 
     #[test]
     fn two_date_times_are_an_inclusive_range() {
-        let range = parsed("created_date=2024-01-01T00:00:00Z&created_date=2024-01-31T12:00:00%2B02:00")
-            .unwrap()
-            .created
-            .unwrap();
+        let range =
+            parsed("created_date=2024-01-01T00:00:00Z&created_date=2024-01-31T12:00:00%2B02:00")
+                .unwrap()
+                .created
+                .unwrap();
         assert_eq!(range.from, Some(datetime!(2024-01-01 00:00 UTC)));
         assert_eq!(range.until, Some(datetime!(2024-01-31 10:00 UTC)));
         assert!(range.until_inclusive);
@@ -333,7 +339,9 @@ mod tests {
             ("total=5&total=1", "total"),
             ("created_date=yesterday", "created_date"),
         ] {
-            let error = parsed(query).err().unwrap_or_else(|| panic!("{query} accepted"));
+            let error = parsed(query)
+                .err()
+                .unwrap_or_else(|| panic!("{query} accepted"));
             assert_eq!(error.dotted_path(), key, "{query}");
         }
     }

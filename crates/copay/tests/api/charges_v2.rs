@@ -90,8 +90,7 @@ async fn table(
 
 /// The ids a filter finds (all on one page), checking `total` counts them.
 async fn found(app: &TestApp, tenant: &Tenant, query: &str) -> HashSet<String> {
-    let (status, ids, total, _, body) =
-        table(app, tenant, &format!("{query}&per_page=100")).await;
+    let (status, ids, total, _, body) = table(app, tenant, &format!("{query}&per_page=100")).await;
     assert_eq!(status, 200, "{query}: {body}");
     assert_eq!(total, ids.len() as i64, "{query}: total counts the matches");
     ids.into_iter().collect()
@@ -103,7 +102,12 @@ fn set(ids: &[&String]) -> HashSet<String> {
 
 async fn create_prices_lines_and_discounts_as_computed_by_hand(app: &TestApp) {
     let tenant = app.tenant("clinic-a").await;
-    let ana = patient(app, &tenant, json!({"firstName": "Ana", "lastName": "Lopez"})).await;
+    let ana = patient(
+        app,
+        &tenant,
+        json!({"firstName": "Ana", "lastName": "Lopez"}),
+    )
+    .await;
     let item = post(
         app,
         &tenant,
@@ -160,7 +164,11 @@ async fn create_prices_lines_and_discounts_as_computed_by_hand(app: &TestApp) {
     assert_eq!(items.len(), 2, "{created}");
     assert_eq!(items[0]["itemId"], id_of(&item).as_str());
     assert_eq!(
-        (&items[0]["quantity"], &items[0]["price"], &items[0]["taxAmount"]),
+        (
+            &items[0]["quantity"],
+            &items[0]["price"],
+            &items[0]["taxAmount"]
+        ),
         (&json!(2), &json!(10000), &json!(300))
     );
     assert_eq!(items[1]["name"], "Lab fee");
@@ -174,7 +182,10 @@ async fn create_prices_lines_and_discounts_as_computed_by_hand(app: &TestApp) {
     assert_eq!(detail["items"][0]["item"]["unit"], "UNITS");
     assert_eq!(detail["items"][0]["item"]["price"], 10000);
     assert!(detail["items"][1]["item"].is_null(), "{detail}");
-    assert_eq!(detail["adjustments"][0]["adjustmentType"], "EXTERNAL_SETTLEMENT");
+    assert_eq!(
+        detail["adjustments"][0]["adjustmentType"],
+        "EXTERNAL_SETTLEMENT"
+    );
     assert_eq!(detail["adjustments"][0]["amount"], -462);
     assert_eq!(detail["payments"], json!([]));
 
@@ -226,9 +237,21 @@ async fn refused_creates_write_nothing(app: &TestApp) {
         json!({"patientId": ana, "totalOutstanding": 0, "items": [line], "externalId": "new"})
     };
     let cases: Vec<(Value, u16, Value)> = vec![
-        (line(json!({"quantity": -1})), 422, json!(["body", "items", 0, "quantity"])),
-        (line(json!({"quantity": 0})), 422, json!(["body", "items", 0, "quantity"])),
-        (line(json!({"price": -5})), 422, json!(["body", "items", 0, "price"])),
+        (
+            line(json!({"quantity": -1})),
+            422,
+            json!(["body", "items", 0, "quantity"]),
+        ),
+        (
+            line(json!({"quantity": 0})),
+            422,
+            json!(["body", "items", 0, "quantity"]),
+        ),
+        (
+            line(json!({"price": -5})),
+            422,
+            json!(["body", "items", 0, "price"]),
+        ),
         (
             line(json!({"discountPercentage": 100.5})),
             422,
@@ -270,7 +293,11 @@ async fn refused_creates_write_nothing(app: &TestApp) {
             422,
             json!(["body", "id"]),
         ),
-        (json!({"patientId": ana}), 422, json!(["body", "totalOutstanding"])),
+        (
+            json!({"patientId": ana}),
+            422,
+            json!(["body", "totalOutstanding"]),
+        ),
         (
             json!({"patientId": ana, "total": 10, "totalOutstanding": 0, "status": "OPEN"}),
             422,
@@ -354,7 +381,12 @@ async fn reads_stay_inside_the_tenant(app: &TestApp) {
     let (status, error) = get(app, &a, "/billing/charge/list?status=OPEN").await;
     assert_eq!(status, 422, "{error}");
     assert_eq!(error["detail"][0]["loc"], json!(["query", "status"]));
-    let (status, detail) = get(app, &a, &format!("/billing/charge/get/{}", first.to_uppercase())).await;
+    let (status, detail) = get(
+        app,
+        &a,
+        &format!("/billing/charge/get/{}", first.to_uppercase()),
+    )
+    .await;
     assert_eq!((status, id_of(&detail)), (200, first));
     app.assert_ledger_ok().await;
 }
@@ -387,7 +419,14 @@ async fn every_table_filter_narrows_to_the_right_charges(app: &TestApp) {
         json!({"description": "BOTOX visit", "locationId": "loc-1", "externalId": "c-1"}),
     )
     .await;
-    let c2 = simple(app, &tenant, &ana, 5000, json!({"totalOutstanding": 0, "status": "PAID"})).await;
+    let c2 = simple(
+        app,
+        &tenant,
+        &ana,
+        5000,
+        json!({"totalOutstanding": 0, "status": "PAID"}),
+    )
+    .await;
     let c3 = simple(
         app,
         &tenant,
@@ -399,7 +438,13 @@ async fn every_table_filter_narrows_to_the_right_charges(app: &TestApp) {
     let c4 = simple(app, &tenant, &bo, 8000, json!({"status": "WRITE_OFF"})).await;
     let c5 = simple(app, &tenant, &bo, 2500, json!({"locationId": "loc-3"})).await;
     // 500 of c3 paid now, from Bo's credit: c3 owes 1500.
-    post(app, &tenant, &format!("/user/patient/{bo}/credit"), json!({"amount": 500})).await;
+    post(
+        app,
+        &tenant,
+        &format!("/user/patient/{bo}/credit"),
+        json!({"amount": 500}),
+    )
+    .await;
     post(
         app,
         &tenant,
@@ -421,33 +466,57 @@ async fn every_table_filter_narrows_to_the_right_charges(app: &TestApp) {
         ("name=zed".into(), HashSet::new()),
         ("total=2500&total=5000".into(), set(&[&c2, &c3, &c5])),
         ("total=5000".into(), set(&[&c2, &c4])),
-        ("total_outstanding=1&total_outstanding=1500".into(), set(&[&c1, &c3])),
+        (
+            "total_outstanding=1&total_outstanding=1500".into(),
+            set(&[&c1, &c3]),
+        ),
         ("total_outstanding=2500".into(), set(&[&c5])),
-        ("total_outstanding=0&total_outstanding=0".into(), set(&[&c2, &c4])),
+        (
+            "total_outstanding=0&total_outstanding=0".into(),
+            set(&[&c2, &c4]),
+        ),
         ("description=botox".into(), set(&[&c1])),
         ("description=50%25".into(), set(&[&c3])),
-        ("status=OUTSTANDING&status=PAID".into(), set(&[&c1, &c2, &c3, &c5])),
+        (
+            "status=OUTSTANDING&status=PAID".into(),
+            set(&[&c1, &c2, &c3, &c5]),
+        ),
         ("status=WRITE_OFF".into(), set(&[&c4])),
         ("status=CHARGEBACK".into(), HashSet::new()),
         ("charge_external_id=c-1".into(), set(&[&c1])),
         ("patient_external_id=p-bo".into(), set(&[&c3, &c4, &c5])),
         ("location_id=loc-1".into(), set(&[&c1])),
-        ("location_ids=loc-1&location_ids=loc-2".into(), set(&[&c1, &c3])),
-        (format!("patient_id={bo}&status=OUTSTANDING"), set(&[&c3, &c5])),
+        (
+            "location_ids=loc-1&location_ids=loc-2".into(),
+            set(&[&c1, &c3]),
+        ),
+        (
+            format!("patient_id={bo}&status=OUTSTANDING"),
+            set(&[&c3, &c5]),
+        ),
         (format!("created_date={}", utc_date(before, 0)), {
             // Unless the test straddled midnight UTC, every charge is from that day.
             if utc_date(before, 0) == utc_date(after, 0) {
                 all.clone()
             } else {
-                found(app, &tenant, &format!("created_date={}", utc_date(before, 0))).await
+                found(
+                    app,
+                    &tenant,
+                    &format!("created_date={}", utc_date(before, 0)),
+                )
+                .await
             }
         }),
         ("created_date=2001-01-01".into(), HashSet::new()),
         (
             format!(
                 "created_date={}&created_date={}",
-                (before - Duration::seconds(1)).format(&Rfc3339).unwrap_or_default(),
-                (after + Duration::seconds(1)).format(&Rfc3339).unwrap_or_default()
+                (before - Duration::seconds(1))
+                    .format(&Rfc3339)
+                    .unwrap_or_default(),
+                (after + Duration::seconds(1))
+                    .format(&Rfc3339)
+                    .unwrap_or_default()
             )
             .replace('+', "%2B"),
             all.clone(),
@@ -455,14 +524,21 @@ async fn every_table_filter_narrows_to_the_right_charges(app: &TestApp) {
         (
             format!(
                 "created_date={}&created_date={}",
-                (before - Duration::hours(2)).format(&Rfc3339).unwrap_or_default(),
-                (before - Duration::hours(1)).format(&Rfc3339).unwrap_or_default()
+                (before - Duration::hours(2))
+                    .format(&Rfc3339)
+                    .unwrap_or_default(),
+                (before - Duration::hours(1))
+                    .format(&Rfc3339)
+                    .unwrap_or_default()
             ),
             HashSet::new(),
         ),
         (format!("payment_date={}", utc_date(after, 0)), set(&[&c3])),
         ("payment_date=2001-01-01".into(), HashSet::new()),
-        (format!("payment_date={}&status=PAID", utc_date(after, 0)), HashSet::new()),
+        (
+            format!("payment_date={}&status=PAID", utc_date(after, 0)),
+            HashSet::new(),
+        ),
     ];
     for (query, expected) in cases {
         assert_eq!(found(app, &tenant, &query).await, expected, "{query}");
@@ -470,13 +546,24 @@ async fn every_table_filter_narrows_to_the_right_charges(app: &TestApp) {
 
     // A day is read in `tz`: "today" at UTC+14 and at UTC−12 are different days, and a
     // charge made now falls in the day its local date names.
-    if utc_date(before, 14) == utc_date(after, 14) && utc_date(before, -12) == utc_date(after, -12) {
-        for (zone, hours) in [("Pacific/Kiritimati", 14), ("Etc/GMT%2B12", -12), ("%2B14:00", 14)] {
+    if utc_date(before, 14) == utc_date(after, 14) && utc_date(before, -12) == utc_date(after, -12)
+    {
+        for (zone, hours) in [
+            ("Pacific/Kiritimati", 14),
+            ("Etc/GMT%2B12", -12),
+            ("%2B14:00", 14),
+        ] {
             let today = utc_date(after, hours);
-            assert_eq!(found(app, &tenant, &format!("created_date={today}&tz={zone}")).await, all, "{zone}");
+            assert_eq!(
+                found(app, &tenant, &format!("created_date={today}&tz={zone}")).await,
+                all,
+                "{zone}"
+            );
             let other = utc_date(after, -hours);
             assert!(
-                found(app, &tenant, &format!("created_date={other}&tz={zone}")).await.is_empty(),
+                found(app, &tenant, &format!("created_date={other}&tz={zone}"))
+                    .await
+                    .is_empty(),
                 "{zone} {other}"
             );
         }
@@ -502,10 +589,9 @@ fn key_of(row: &Value, sort: &str) -> Value {
 
 fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
     match (a, b) {
-        (Value::Number(a), Value::Number(b)) => a
-            .as_i64()
-            .unwrap_or(0)
-            .cmp(&b.as_i64().unwrap_or(0)),
+        (Value::Number(a), Value::Number(b)) => {
+            a.as_i64().unwrap_or(0).cmp(&b.as_i64().unwrap_or(0))
+        }
         (Value::String(a), Value::String(b)) => a.cmp(b),
         _ => std::cmp::Ordering::Equal,
     }
@@ -554,9 +640,17 @@ async fn table_sorts_order_by_their_key_then_id(app: &TestApp) {
                     (false, true) | (true, true) => continue,
                     (false, false) => compare(&a, &b),
                 };
-                let ordering = if direction == "desc" { ordering.reverse() } else { ordering };
+                let ordering = if direction == "desc" {
+                    ordering.reverse()
+                } else {
+                    ordering
+                };
                 let ids = id_of(&pair[0]).cmp(&id_of(&pair[1]));
-                let ids = if direction == "desc" { ids.reverse() } else { ids };
+                let ids = if direction == "desc" {
+                    ids.reverse()
+                } else {
+                    ids
+                };
                 assert!(
                     ordering.is_lt() || (ordering.is_eq() && ids.is_lt()),
                     "{query}: {a} then {b}"
@@ -566,7 +660,8 @@ async fn table_sorts_order_by_their_key_then_id(app: &TestApp) {
     }
     // Default: newest first.
     let (_, default, _, _, _) = table(app, &tenant, "").await;
-    let (_, newest, _, _, _) = table(app, &tenant, "sort_by=created_date&sort_direction=desc").await;
+    let (_, newest, _, _, _) =
+        table(app, &tenant, "sort_by=created_date&sort_direction=desc").await;
     assert_eq!(default, newest);
     app.assert_ledger_ok().await;
 }
@@ -589,7 +684,8 @@ async fn table_pages_never_skip_or_repeat_while_charges_are_created(app: &TestAp
         let existing = found(app, &tenant, "").await;
         let count = existing.len() as i64;
         let base = format!("sort_by={sort}&sort_direction={direction}&per_page=3");
-        let (status, first, total, snapshot, _) = table(app, &tenant, &format!("{base}&page=1")).await;
+        let (status, first, total, snapshot, _) =
+            table(app, &tenant, &format!("{base}&page=1")).await;
         assert_eq!((status, total, first.len()), (200, count, 3), "{base}");
         let snapshot = snapshot.expect("a snapshot header");
         let mut seen: Vec<String> = first;
@@ -651,13 +747,20 @@ async fn bad_table_parameters_are_422s(app: &TestApp) {
         ("total=1&total=2&total=3", "total"),
         ("total_outstanding=x", "total_outstanding"),
         ("created_date=last-week", "created_date"),
-        ("payment_date=2024-01-03&payment_date=2024-01-01", "payment_date"),
+        (
+            "payment_date=2024-01-03&payment_date=2024-01-01",
+            "payment_date",
+        ),
         ("tz=Mars/Olympus", "tz"),
         ("snapshot=yesterday", "snapshot"),
     ] {
         let (status, _, _, _, error) = table(app, &tenant, query).await;
         assert_eq!(status, 422, "{query}: {error}");
-        assert_eq!(error["detail"][0]["loc"], json!(["query", key]), "{query}: {error}");
+        assert_eq!(
+            error["detail"][0]["loc"],
+            json!(["query", key]),
+            "{query}: {error}"
+        );
     }
     let (status, _, total, _, page) = table(app, &tenant, "page=5&per_page=100").await;
     assert_eq!((status, total), (200, 0), "{page}");
