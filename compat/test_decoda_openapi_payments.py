@@ -82,6 +82,13 @@ def test_refunds_and_deletes_match_the_gen2_schema(decoda):
     assert status == 200 and refund["amount"] == 1000 and refund["reason"] == "DUPLICATE"
     status, refunded = decoda.get(f"/v1/charge/get/{a['id']}")
     assert status == 200 and refunded["status"] == "REFUNDED"
+    # The Gen-2 detail shows the payment with its refund, and a tip given afterwards.
+    status, tip = decoda.post("/billing/tips/create", {"chargeId": a["id"], "amount": 150, "providerId": provider["id"]})
+    assert status == 200
+    status, detail = decoda.get(f"/billing/charge/get/{a['id']}")
+    assert status == 200 and detail["totalOutstanding"] == 150
+    assert detail["payments"][0]["payment"]["refunds"][0]["amount"] == 1000
+    assert detail["tips"][0]["id"] == tip["id"] and detail["tips"][0]["amount"] == 150
     status, error = decoda.post(
         "/billing/payment/refund",
         {"paymentId": payment["id"], "providerId": provider["id"], "amount": 1, "reason": "WHIM"},

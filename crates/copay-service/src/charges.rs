@@ -84,13 +84,17 @@ pub struct NewCharge {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChargeLine {
+    pub id: Uuid,
     pub item_id: Option<Uuid>,
     pub item: Option<Item>,
     pub quantity: i64,
     pub unit_price: i64,
     pub discount_amount: i64,
     pub discount_percentage: Percent,
+    pub tax_amount: i64,
     pub line_total: i64,
+    /// The line's own name (a line may name no catalogue item).
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -330,6 +334,11 @@ pub(crate) async fn create_in_tx(
         .map_err(|error| ServiceError::invalid("totalOutstanding", error.to_string()))?;
 
     let now = copay_store::now();
+    let location_id = new
+        .attributes
+        .get("location_id")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let row = ChargeRow {
         id: Uuid::now_v7(),
         tenant_id,
@@ -345,6 +354,7 @@ pub(crate) async fn create_in_tx(
         rule_set_id: new.rule_set_id,
         meta: new.meta.map(Json),
         attributes: Json(Value::Object(new.attributes)),
+        location_id,
         created_at: now,
         updated_at: now,
     };
@@ -619,7 +629,7 @@ async fn patients_of(
 }
 
 /// Charges with their patients; with `detail`, also their lines and adjustments.
-async fn assemble(
+pub(crate) async fn assemble(
     store: &Store,
     tenant: &TenantCtx,
     rows: Vec<ChargeWithBalance>,
@@ -669,6 +679,7 @@ async fn assemble(
         let mut charge = charge_from_row(row, patient)?;
         for line in lines.iter().filter(|line| line.charge_id == charge.id) {
             charge.lines.push(ChargeLine {
+                id: line.id,
                 item_id: line.item_id,
                 item: line.item_id.and_then(|id| catalogue.get(&id).cloned()),
                 quantity: line.quantity,
@@ -678,7 +689,9 @@ async fn assemble(
                     .map_err(|_| {
                         corrupt(format!("charge line {} has a bad percentage", line.id))
                     })?,
+                tax_amount: line.tax_amount,
                 line_total: line.line_total,
+                name: line.name.clone(),
             });
         }
         for share in payments.iter().filter(|p| p.charge_id == charge.id) {
@@ -754,4 +767,20 @@ pub async fn list(
     }
     let rows = store.list_charges(tenant.tenant_id, &query).await?;
     assemble(store, tenant, rows, false).await
+}
+
+/// A bounded charge list with each charge's lines, adjustments and payments.
+pub async fn list_with_details(
+    store: &Store,
+    tenant: &TenantCtx,
+    query: ChargeQuery,
+) -> Result<Vec<Charge>, ServiceError> {
+    if query.limit == 0 || query.limit > MAX_CHARGE_LIST {
+        return Err(ServiceError::invalid(
+            "n",
+            format!("must be between 1 and {MAX_CHARGE_LIST}"),
+        ));
+    }
+    let rows = store.list_charges(tenant.tenant_id, &query).await?;
+    assemble(store, tenant, rows, true).await
 }

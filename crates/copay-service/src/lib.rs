@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod charge_captures;
 pub mod charge_edits;
+pub mod charge_table;
 pub mod charges;
 pub mod claim_creations;
 pub mod credits;

@@ -320,6 +320,20 @@ pub async fn list(store: &Store, tenant: &TenantCtx) -> Result<Vec<Provider>, Se
         .collect()
 }
 
+/// These providers of the tenant (unknown ids are left out), in no particular order.
+pub async fn by_ids(
+    store: &Store,
+    tenant: &TenantCtx,
+    ids: &[Uuid],
+) -> Result<Vec<Provider>, ServiceError> {
+    store
+        .providers_by_ids(tenant.tenant_id, ids)
+        .await?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

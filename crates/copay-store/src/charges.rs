@@ -25,6 +25,8 @@ pub struct ChargeRow {
     pub rule_set_id: Option<String>,
     pub meta: Option<Json<Value>>,
     pub attributes: Json<Value>,
+    /// Also in `attributes` (as given); a column so the charge table can filter on it.
+    pub location_id: Option<String>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
@@ -43,13 +45,17 @@ macro_rules! select_charge {
         concat!(
             "SELECT c.id, c.tenant_id, c.patient_id, c.external_id, c.status, c.total, c.custom_amount, \
              c.discount_amount, c.discount_percentage_millionths, c.description, c.external_created_date, \
-             c.rule_set_id, c.meta, c.attributes, c.created_at, c.updated_at, COALESCE(a.balance, 0) AS outstanding \
+             c.rule_set_id, c.meta, c.attributes, c.location_id, c.created_at, c.updated_at, \
+             COALESCE(a.balance, 0) AS outstanding \
              FROM charges c LEFT JOIN ledger_accounts a ON a.tenant_id = c.tenant_id \
              AND a.kind = 'charge_receivable' AND a.owner_id = c.id AND a.qualifier = '' ",
             $($tail),*
         )
     };
 }
+
+/// The charge-with-balance select without a condition, for queries built elsewhere.
+pub(crate) const SELECT_CHARGE_WITH_BALANCE: &str = select_charge!("");
 
 #[derive(Debug, Clone, FromRow, PartialEq)]
 pub struct ChargeItemRow {
@@ -87,7 +93,8 @@ pub async fn insert(tx: &mut Tx, row: &ChargeRow) -> StoreResult<()> {
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO charges (id, tenant_id, patient_id, external_id, status, total, custom_amount, discount_amount, \
          discount_percentage_millionths, description, external_created_date, rule_set_id, meta, attributes, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
+         location_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
         .bind(row.id)
         .bind(row.tenant_id)
         .bind(row.patient_id)
@@ -102,6 +109,7 @@ pub async fn insert(tx: &mut Tx, row: &ChargeRow) -> StoreResult<()> {
         .bind(&row.rule_set_id)
         .bind(&row.meta)
         .bind(&row.attributes)
+        .bind(&row.location_id)
         .bind(row.created_at)
         .bind(row.updated_at)
         .execute(conn)
@@ -210,7 +218,7 @@ pub async fn get_for_update(
             concat!(
                 "SELECT id, tenant_id, patient_id, external_id, status, total, custom_amount, discount_amount, \
                  discount_percentage_millionths, description, external_created_date, rule_set_id, meta, attributes, \
-                 created_at, updated_at FROM charges ",
+                 location_id, created_at, updated_at FROM charges ",
                 $($tail),*
             )
         };

@@ -39,6 +39,7 @@ macro_rules! fetch_optional_locked {
 
 pub mod charge_capture_list;
 pub mod charge_captures;
+pub mod charge_table;
 pub mod charges;
 pub mod claim_creations;
 pub mod credits;

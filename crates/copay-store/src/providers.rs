@@ -175,3 +175,23 @@ impl Store {
         Ok(rows)
     }
 }
+
+impl Store {
+    /// These providers of the tenant, in no particular order (unknown ids are left out).
+    pub async fn providers_by_ids(
+        &self,
+        tenant_id: Uuid,
+        ids: &[Uuid],
+    ) -> StoreResult<Vec<ProviderRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = on_db!(self, pool => {
+            let mut qb = sqlx::QueryBuilder::new(select_provider!(""));
+            qb.push(" WHERE tenant_id = ").push_bind(tenant_id);
+            push_in!(qb, "id", ids);
+            qb.build_query_as::<ProviderRow>().fetch_all(pool).await
+        })?;
+        Ok(rows)
+    }
+}

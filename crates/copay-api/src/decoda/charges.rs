@@ -246,7 +246,7 @@ pub struct ChargePaymentDetailV1 {
     pub payment: PaymentV1,
 }
 
-fn status_wire(status: ChargeStatus) -> ChargeStatusWire {
+pub(crate) fn status_wire(status: ChargeStatus) -> ChargeStatusWire {
     match status {
         ChargeStatus::Outstanding => ChargeStatusWire::Outstanding,
         ChargeStatus::Paid => ChargeStatusWire::Paid,

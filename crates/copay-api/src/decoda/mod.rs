@@ -4,7 +4,11 @@
 pub mod adjustments;
 pub mod auth;
 pub mod charge_edits;
+pub mod charge_input;
+pub mod charge_table_query;
+pub mod charge_views;
 pub mod charges;
+pub mod charges_v2;
 pub mod credits;
 pub mod error;
 pub mod extract;
@@ -53,6 +57,10 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::refund))
         .routes(routes!(payments::delete_payment))
         .routes(routes!(payments::delete_charge))
+        .routes(routes!(charges_v2::create))
+        .routes(routes!(charges_v2::get))
+        .routes(routes!(charges_v2::list))
+        .routes(routes!(charges_v2::table))
         .routes(routes!(providers::create))
         .routes(routes!(providers::get))
         .routes(routes!(providers::get_by_external_id))

@@ -12,9 +12,10 @@ use copay_service::refunds::{self, NewRefund, Refund, RefundReason};
 use copay_service::settlement::{self as service, Funding, SettledCharge, Settlement};
 use copay_service::voids;
 
+use super::charge_input::ChargeInput;
 use super::error::DecodaError;
 use super::extract::{DecodaJson, DecodaTenant};
-use super::settlement::{ChargeInput, PaymentSummary, settled_charges};
+use super::settlement::{PaymentSummary, settled_charges};
 use crate::AppState;
 use crate::query::QueryParams;
 use crate::wire::{FieldError, format_timestamp};

@@ -2,90 +2,18 @@
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use copay_domain::pricing::Percent;
-use copay_service::charges::{LineItem, NewCharge, NewChargeLine};
 use copay_service::settlement::{self as service, Funding, Payment, SettledCharge, Settlement};
 
-use super::charges::ChargeStatusWire;
+use super::charge_input::{ChargeInput, new_charge};
 use super::error::{DecodaError, Location};
 use super::extract::{DecodaJson, DecodaTenant};
 use crate::AppState;
 use crate::query::QueryParams;
 use crate::wire::{FieldError, format_timestamp};
-
-/// Gen-2 `ChargeItem` (as sent inside a charge to create).
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ChargeItemInput {
-    pub quantity: i64,
-    /// Unit price in cents.
-    pub price: i64,
-    #[serde(default, alias = "item_id")]
-    pub item_id: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default, alias = "discount_amount")]
-    pub discount_amount: Option<i64>,
-    #[serde(default, alias = "discount_percentage")]
-    pub discount_percentage: Option<f64>,
-    #[serde(default, alias = "tax_amount")]
-    pub tax_amount: Option<i64>,
-}
-
-/// Gen-2 `ChargeDetail` (input): an existing charge by `id`, or one to create.
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ChargeInput {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(alias = "patient_id")]
-    pub patient_id: String,
-    #[serde(alias = "total_outstanding")]
-    pub total_outstanding: i64,
-    #[serde(default)]
-    pub total: Option<i64>,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub status: Option<ChargeStatusWire>,
-    #[serde(default, alias = "discount_amount")]
-    pub discount_amount: Option<i64>,
-    #[serde(default, alias = "discount_percentage")]
-    pub discount_percentage: Option<f64>,
-    #[serde(default, alias = "external_id")]
-    pub external_id: Option<String>,
-    #[serde(default, alias = "external_created_date")]
-    pub external_created_date: Option<String>,
-    #[serde(default, alias = "rule_set_id")]
-    pub rule_set_id: Option<String>,
-    #[serde(default)]
-    pub items: Option<Vec<ChargeItemInput>>,
-    #[serde(default)]
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub tips: Option<Vec<Value>>,
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub meta: Option<Map<String, Value>>,
-    #[serde(default, alias = "creator_id")]
-    pub creator_id: Option<String>,
-    #[serde(default, alias = "location_id")]
-    pub location_id: Option<String>,
-    #[serde(default, alias = "event_id")]
-    pub event_id: Option<String>,
-    #[serde(default, alias = "member_id")]
-    pub member_id: Option<String>,
-    #[serde(default)]
-    pub comment: Option<String>,
-    #[serde(default, alias = "merchant_account_id")]
-    pub merchant_account_id: Option<String>,
-}
 
 /// `PaymentSummary`.
 #[derive(Serialize, ToSchema)]
@@ -130,21 +58,6 @@ impl From<Payment> for PaymentSummary {
     }
 }
 
-fn at(index: usize, field: &str) -> String {
-    format!("{index}.{field}")
-}
-
-fn invalid(path: String, message: impl Into<String>) -> DecodaError {
-    DecodaError::Validation(
-        Location::Body,
-        vec![FieldError::at_dotted(&path, message, "value_error")],
-    )
-}
-
-fn percent(path: String, value: Option<f64>) -> Result<Percent, DecodaError> {
-    Percent::from_f64(value.unwrap_or(0.0)).map_err(|error| invalid(path, error.to_string()))
-}
-
 /// A body charge as what to settle: by id (its stored amounts count), or to create.
 fn settled_charge(index: usize, charge: ChargeInput) -> Result<SettledCharge, DecodaError> {
     if let Some(id) = charge.id {
@@ -152,90 +65,8 @@ fn settled_charge(index: usize, charge: ChargeInput) -> Result<SettledCharge, De
             .map(SettledCharge::Existing)
             .map_err(|_| DecodaError::not_found_id("charge", &id));
     }
-    let patient_id = Uuid::parse_str(&charge.patient_id)
-        .map_err(|_| DecodaError::not_found_id("patient", &charge.patient_id))?;
-    if charge.tips.as_ref().is_some_and(|tips| !tips.is_empty()) {
-        return Err(invalid(
-            at(index, "tips"),
-            "tips on a new charge are not supported yet",
-        ));
-    }
-    let items = charge.items.unwrap_or_default();
-    if items.len() > super::charges::MAX_CHARGE_LINES {
-        return Err(invalid(
-            at(index, "items"),
-            format!("at most {} lines", super::charges::MAX_CHARGE_LINES),
-        ));
-    }
-    let mut lines = Vec::with_capacity(items.len());
-    for (line_index, item) in items.into_iter().enumerate() {
-        let path = |field: &str| format!("{index}.items[{line_index}].{field}");
-        let item_id = item
-            .item_id
-            .map(|id| Uuid::parse_str(&id).map_err(|_| DecodaError::not_found_id("item", &id)))
-            .transpose()?;
-        if item.price < 0 {
-            return Err(invalid(path("price"), "must not be negative"));
-        }
-        lines.push(NewChargeLine {
-            item: LineItem::Priced {
-                item_id,
-                name: item.name,
-                unit_price: item.price,
-            },
-            quantity: item.quantity,
-            discount_amount: item.discount_amount.unwrap_or(0),
-            discount_percentage: percent(path("discountPercentage"), item.discount_percentage)?,
-            tax_amount: item.tax_amount.unwrap_or(0),
-        });
-    }
-    // Without lines the charge is its stated total; with lines, a stated total must match.
-    let total = charge.total.unwrap_or(0);
-    let (custom_amount, stated_total) = if lines.is_empty() {
-        (total, None)
-    } else {
-        (0, (total != 0).then_some(total))
-    };
-    let external_created_date = charge
-        .external_created_date
-        .map(|text| {
-            OffsetDateTime::parse(&text, &Rfc3339).map_err(|_| {
-                invalid(
-                    at(index, "externalCreatedDate"),
-                    "is not a date-time (RFC 3339)",
-                )
-            })
-        })
-        .transpose()?;
-    let mut attributes = Map::new();
-    for (key, value) in [
-        ("creator_id", charge.creator_id),
-        ("location_id", charge.location_id),
-        ("event_id", charge.event_id),
-        ("member_id", charge.member_id),
-        ("comment", charge.comment),
-        ("merchant_account_id", charge.merchant_account_id),
-    ] {
-        if let Some(value) = value {
-            attributes.insert(key.to_string(), Value::String(value));
-        }
-    }
-    Ok(SettledCharge::New(Box::new(NewCharge {
-        patient_id,
-        total_outstanding: charge.total_outstanding,
-        custom_amount,
-        lines,
-        discount_amount: charge.discount_amount.unwrap_or(0),
-        discount_percentage: percent(at(index, "discountPercentage"), charge.discount_percentage)?,
-        status: charge.status.map(Into::into),
-        description: charge.description,
-        external_id: charge.external_id,
-        external_created_date,
-        rule_set_id: charge.rule_set_id,
-        meta: charge.meta.map(Value::Object),
-        attributes,
-        stated_total,
-    })))
+    let new = new_charge(&format!("{index}."), charge)?;
+    Ok(SettledCharge::New(Box::new(new)))
 }
 
 /// The body charges of a settlement, each by id or to create.

@@ -6,7 +6,6 @@ ALTER TABLE payments ADD COLUMN location_id TEXT;
 ALTER TABLE payments ADD COLUMN creator_id TEXT;
 ALTER TABLE payments ADD COLUMN comment TEXT;
 ALTER TABLE payments ADD COLUMN voided_at TIMESTAMPTZ;
-CREATE INDEX payments_by_created ON payments (tenant_id, created_at, id);
 
 CREATE TABLE refunds (
     id UUID PRIMARY KEY,

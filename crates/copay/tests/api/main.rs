@@ -8,6 +8,7 @@ mod charge_capture_list;
 mod charge_capture_search;
 mod charge_captures;
 mod charges;
+mod charges_v2;
 mod claim_creations;
 mod cli;
 mod credits;
