@@ -106,3 +106,12 @@ def test_refunds_and_deletes_match_the_gen2_schema(decoda):
     assert status == 200 and deleted is True
     status, void = decoda.get(f"/v1/charge/get/{b['id']}")
     assert status == 200 and void["status"] == "VOID" and void["totalOutstanding"] == 0
+
+
+def test_mark_no_charge_matches_the_gen2_schema(decoda):
+    status, patient = decoda.post("/user/patient/create", {"firstName": "Di"})
+    assert status == 200
+    free = {"patientId": patient["id"], "totalOutstanding": 0, "items": [{"name": "Consult", "price": 0, "quantity": 1}]}
+    status, closed = decoda.post("/billing/payment-terminal/mark-no-charge", [free])
+    assert status == 200, closed
+    assert [(c["status"], c["totalOutstanding"]) for c in closed] == [("PAID", 0)]

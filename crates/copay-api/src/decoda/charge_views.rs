@@ -169,6 +169,18 @@ pub struct ChargeDetailWithItems {
     pub payments: Vec<ChargePaymentDetailV2>,
 }
 
+/// Gen-2 `ChargeDetail` (`ChargeDetail-Output`): the detail with plain `ChargeItem` lines.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargeDetailV2 {
+    #[serde(flatten)]
+    pub fields: ChargeFields,
+    pub items: Vec<ChargeItemV2>,
+    pub tips: Vec<TipDetail>,
+    pub adjustments: Vec<AdjustmentSummaryV2>,
+    pub payments: Vec<ChargePaymentDetailV2>,
+}
+
 /// Gen-2 `UserTiny`: the provider a charge names as its creator.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -501,6 +513,26 @@ impl From<Charge> for ChargeDetailWithItems {
                 .lines
                 .iter()
                 .map(|line| item_detail(&charge, line))
+                .collect(),
+            tips: tips(&charge),
+            payments: charge
+                .payments
+                .iter()
+                .map(|share| charge_payment(&charge, share))
+                .collect(),
+            adjustments: charge.adjustments.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<Charge> for ChargeDetailV2 {
+    fn from(charge: Charge) -> Self {
+        ChargeDetailV2 {
+            fields: fields(&charge),
+            items: charge
+                .lines
+                .iter()
+                .map(|line| item_line(&charge, line))
                 .collect(),
             tips: tips(&charge),
             payments: charge

@@ -57,6 +57,7 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::refund))
         .routes(routes!(payments::delete_payment))
         .routes(routes!(payments::delete_charge))
+        .routes(routes!(payments::mark_no_charge))
         .routes(routes!(charges_v2::create))
         .routes(routes!(charges_v2::get))
         .routes(routes!(charges_v2::list))

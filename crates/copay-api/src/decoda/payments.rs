@@ -10,9 +10,10 @@ use uuid::Uuid;
 use copay_domain::payment_medium;
 use copay_service::refunds::{self, NewRefund, Refund, RefundReason};
 use copay_service::settlement::{self as service, Funding, SettledCharge, Settlement};
-use copay_service::voids;
+use copay_service::{charges, voids};
 
 use super::charge_input::ChargeInput;
+use super::charge_views::ChargeDetailV2;
 use super::error::DecodaError;
 use super::extract::{DecodaJson, DecodaTenant};
 use super::settlement::{PaymentSummary, settled_charges};
@@ -282,4 +283,27 @@ pub async fn delete_charge(
     let id: Uuid = DecodaError::existing_id("charge", &charge_id)?;
     voids::void_charge(&state.store, &tenant, id).await?;
     Ok(Json(true))
+}
+
+/// Closes $0 charges without taking a payment: charges without an `id` are created first
+/// (with the create rules); every charge must owe nothing (400 otherwise), and one still
+/// `OUTSTANDING` becomes `PAID`. Answers the charges as they now stand.
+#[utoipa::path(
+    post, path = "/billing/payment-terminal/mark-no-charge", tag = "decoda: settlement",
+    request_body = Vec<ChargeInput>,
+    responses((status = 200, body = Vec<ChargeDetailV2>), (status = 400, description = "A charge owes something"),
+              (status = 404, description = "Unknown charge, patient or item"),
+              (status = 422, description = "Invalid body"))
+)]
+pub async fn mark_no_charge(
+    State(state): State<AppState>,
+    DecodaTenant(tenant): DecodaTenant,
+    DecodaJson(body): DecodaJson<Vec<ChargeInput>>,
+) -> Result<Json<Vec<ChargeDetailV2>>, DecodaError> {
+    let ids = service::mark_no_charge(&state.store, &tenant, settled_charges(body)?).await?;
+    let mut closed = Vec::with_capacity(ids.len());
+    for id in ids {
+        closed.push(charges::get(&state.store, &tenant, id).await?.into());
+    }
+    Ok(Json(closed))
 }

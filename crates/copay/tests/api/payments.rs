@@ -24,6 +24,7 @@ crate::both_backends!(
     card_payments_block_deleting_their_charge,
     refused_payments_and_refunds_write_nothing,
     concurrent_refunds_never_take_back_more_than_was_paid,
+    mark_no_charge_closes_only_charges_that_owe_nothing,
 );
 
 const CASH: &str = "/billing/payment-terminal/charge/create-cash-settled";
@@ -615,5 +616,72 @@ async fn concurrent_refunds_never_take_back_more_than_was_paid(app: &TestApp) {
         outstanding_and_status(app, &tenant, &a).await,
         (0, "REFUNDED".into())
     );
+    app.assert_ledger_ok().await;
+}
+
+async fn mark_no_charge_closes_only_charges_that_owe_nothing(app: &TestApp) {
+    let tenant = app.tenant("acme").await;
+    let patient = patient(app, &tenant).await;
+    let owing = charge(app, &tenant, &patient, 700).await;
+    let free = json!({"patientId": patient, "totalOutstanding": 0, "externalId": "free-consult",
+                      "items": [{"name": "Consult", "price": 0, "quantity": 1}]});
+
+    // A charge that owes something refuses the whole request: the new one is not created.
+    let (status, error) = decoda(
+        app,
+        &tenant,
+        Method::POST,
+        "/billing/payment-terminal/mark-no-charge",
+        Some(json!([free.clone(), {"id": owing, "patientId": patient, "totalOutstanding": 0}])),
+    )
+    .await;
+    assert_eq!(status, 400, "{error}");
+    assert!(
+        error["detail"].as_str().is_some_and(|d| d.contains("700")),
+        "{error}"
+    );
+    let (status, _) = decoda(
+        app,
+        &tenant,
+        Method::GET,
+        "/v1/charge/get_by_external_id/free-consult",
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // Written off to zero, it may join; the new $0 charge is created and closed.
+    let (status, _) = decoda(
+        app,
+        &tenant,
+        Method::POST,
+        "/billing/write-off/create",
+        Some(json!({"chargeId": owing, "reason": "courtesy"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, closed) = decoda(
+        app,
+        &tenant,
+        Method::POST,
+        "/billing/payment-terminal/mark-no-charge",
+        Some(json!([free, {"id": owing, "patientId": patient, "totalOutstanding": 0}])),
+    )
+    .await;
+    assert_eq!(status, 200, "{closed}");
+    let statuses: Vec<(i64, &str)> = closed
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            (
+                c["totalOutstanding"].as_i64().unwrap_or(-1),
+                c["status"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(statuses, [(0, "PAID"), (0, "WRITE_OFF")]);
+    assert_eq!(closed[0]["externalId"], "free-consult");
+    assert_eq!(closed[0]["items"][0]["name"], "Consult");
     app.assert_ledger_ok().await;
 }
