@@ -89,6 +89,9 @@ def test_refunds_and_deletes_match_the_gen2_schema(decoda):
     assert status == 200 and detail["totalOutstanding"] == 150
     assert detail["payments"][0]["payment"]["refunds"][0]["amount"] == 1000
     assert detail["tips"][0]["id"] == tip["id"] and detail["tips"][0]["amount"] == 150
+    status, history = decoda.get("/billing/charge/timeline", query={"charge_id": a["id"]})
+    assert status == 200 and [e["type"] for e in history] == ["CHARGE", "PAYMENT", "REFUND"]
+    assert history[0]["tips"][0]["amount"] == 150 and history[2]["refundReason"] == "DUPLICATE"
     status, error = decoda.post(
         "/billing/payment/refund",
         {"paymentId": payment["id"], "providerId": provider["id"], "amount": 1, "reason": "WHIM"},

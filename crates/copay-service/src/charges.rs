@@ -770,6 +770,17 @@ pub async fn list(
 }
 
 /// A bounded charge list with each charge's lines, adjustments and payments.
+/// These charges of the tenant with their details (unknown ids are left out), in id
+/// order.
+pub async fn get_many(
+    store: &Store,
+    tenant: &TenantCtx,
+    ids: &[Uuid],
+) -> Result<Vec<Charge>, ServiceError> {
+    let rows = store.charges_by_ids(tenant.tenant_id, ids).await?;
+    assemble(store, tenant, rows, true).await
+}
+
 pub async fn list_with_details(
     store: &Store,
     tenant: &TenantCtx,

@@ -21,6 +21,7 @@ pub mod refunds;
 pub mod secrets;
 pub mod settlement;
 pub mod tenants;
+pub mod timeline;
 pub mod tips;
 pub mod verify;
 pub mod voids;

@@ -197,8 +197,7 @@ pub async fn void_charge(
     }
     let mut charge = charge;
     charge.status = ChargeStatus::Void.as_str().to_string();
-    charge.updated_at = copay_store::now();
-    charge_rows::set_status(&mut tx, &charge).await?;
+    charge_rows::set_voided(&mut tx, &charge, copay_store::now()).await?;
     tx.commit().await?;
     Ok(())
 }

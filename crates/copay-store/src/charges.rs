@@ -131,6 +131,20 @@ pub async fn set_status(tx: &mut Tx, row: &ChargeRow) -> StoreResult<()> {
     Ok(())
 }
 
+/// Marks the charge `VOID` as of `at`.
+pub async fn set_voided(tx: &mut Tx, row: &ChargeRow, at: OffsetDateTime) -> StoreResult<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE charges SET status = $1, voided_at = $2, updated_at = $2 WHERE tenant_id = $3 AND id = $4")
+        .bind(&row.status)
+        .bind(at)
+        .bind(row.tenant_id)
+        .bind(row.id)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
 /// Writes the charge's total and status (a tip changed what it charges).
 pub async fn set_total_and_status(tx: &mut Tx, row: &ChargeRow) -> StoreResult<()> {
     on_tx!(tx, conn => sqlx::query(
@@ -359,6 +373,44 @@ impl Store {
     }
 
     /// The adjustments of these charges, oldest first.
+    /// These charges of the tenant (unknown ids are left out), in id order.
+    pub async fn charges_by_ids(
+        &self,
+        tenant_id: Uuid,
+        ids: &[Uuid],
+    ) -> StoreResult<Vec<ChargeWithBalance>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = on_db!(self, pool => {
+            let mut qb = sqlx::QueryBuilder::new(SELECT_CHARGE_WITH_BALANCE);
+            qb.push(" WHERE c.tenant_id = ").push_bind(tenant_id);
+            push_in!(qb, "c.id", ids);
+            qb.push(" ORDER BY c.id");
+            qb.build_query_as::<ChargeWithBalance>().fetch_all(pool).await
+        })?;
+        Ok(rows)
+    }
+
+    /// When each of these charges was voided (charges never voided are left out).
+    pub async fn charge_void_times(
+        &self,
+        tenant_id: Uuid,
+        charge_ids: &[Uuid],
+    ) -> StoreResult<Vec<(Uuid, OffsetDateTime)>> {
+        if charge_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = on_db!(self, pool => {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT id, voided_at FROM charges WHERE voided_at IS NOT NULL AND tenant_id = ");
+            qb.push_bind(tenant_id);
+            push_in!(qb, "id", charge_ids);
+            qb.build_query_as::<(Uuid, OffsetDateTime)>().fetch_all(pool).await
+        })?;
+        Ok(rows)
+    }
+
     pub async fn charge_adjustments(
         &self,
         tenant_id: Uuid,

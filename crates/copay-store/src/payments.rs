@@ -382,6 +382,26 @@ impl Store {
         Ok(rows)
     }
 
+    /// What each refund took back from each of these charges: (refund, charge, amount).
+    pub async fn refund_shares_of_charges(
+        &self,
+        tenant_id: Uuid,
+        charge_ids: &[Uuid],
+    ) -> StoreResult<Vec<(Uuid, Uuid, i64)>> {
+        if charge_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = on_db!(self, pool => {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT refund_id, charge_id, amount FROM refund_shares WHERE tenant_id = ");
+            qb.push_bind(tenant_id);
+            push_in!(qb, "charge_id", charge_ids);
+            qb.push(" ORDER BY id");
+            qb.build_query_as::<(Uuid, Uuid, i64)>().fetch_all(pool).await
+        })?;
+        Ok(rows)
+    }
+
     /// How each of these payments was split over charges, in order.
     pub async fn payment_shares(
         &self,

@@ -394,6 +394,15 @@ fn item_tiny(item: &Item) -> ItemTiny {
 }
 
 /// A line with its catalogue item; the sale is the charge's (its location and creation).
+/// A charge's lines as `ChargeItemDetail`s.
+pub fn item_details(charge: &Charge) -> Vec<ChargeItemDetail> {
+    charge
+        .lines
+        .iter()
+        .map(|line| item_detail(charge, line))
+        .collect()
+}
+
 fn item_detail(charge: &Charge, line: &ChargeLine) -> ChargeItemDetail {
     ChargeItemDetail {
         line: item_line(charge, line),
@@ -509,11 +518,7 @@ impl From<Charge> for ChargeDetailWithItems {
     fn from(charge: Charge) -> Self {
         ChargeDetailWithItems {
             fields: fields(&charge),
-            items: charge
-                .lines
-                .iter()
-                .map(|line| item_detail(&charge, line))
-                .collect(),
+            items: item_details(&charge),
             tips: tips(&charge),
             payments: charge
                 .payments

@@ -18,6 +18,7 @@ pub mod payments;
 pub mod providers;
 pub mod settlement;
 pub mod tenant;
+pub mod timeline;
 pub mod tips;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -58,6 +59,7 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::delete_payment))
         .routes(routes!(payments::delete_charge))
         .routes(routes!(payments::mark_no_charge))
+        .routes(routes!(timeline::timeline))
         .routes(routes!(charges_v2::create))
         .routes(routes!(charges_v2::get))
         .routes(routes!(charges_v2::list))

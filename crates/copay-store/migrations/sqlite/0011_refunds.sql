@@ -1,11 +1,12 @@
 -- Refunds of patient payments and what each took back from which charge; payments gain
 -- where they were taken and by whom (for the payment table), and keep the moment a
--- payment was voided (deleted, or voided with its charge).
+-- payment or a charge was voided (deleted).
 
 ALTER TABLE payments ADD COLUMN location_id TEXT;
 ALTER TABLE payments ADD COLUMN creator_id TEXT;
 ALTER TABLE payments ADD COLUMN comment TEXT;
 ALTER TABLE payments ADD COLUMN voided_at TEXT;
+ALTER TABLE charges ADD COLUMN voided_at TEXT;
 
 CREATE TABLE refunds (
     id BLOB PRIMARY KEY NOT NULL,

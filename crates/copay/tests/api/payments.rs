@@ -25,6 +25,7 @@ crate::both_backends!(
     refused_payments_and_refunds_write_nothing,
     concurrent_refunds_never_take_back_more_than_was_paid,
     mark_no_charge_closes_only_charges_that_owe_nothing,
+    the_timeline_tells_a_charges_history_in_order,
 );
 
 const CASH: &str = "/billing/payment-terminal/charge/create-cash-settled";
@@ -683,5 +684,119 @@ async fn mark_no_charge_closes_only_charges_that_owe_nothing(app: &TestApp) {
     assert_eq!(statuses, [(0, "PAID"), (0, "WRITE_OFF")]);
     assert_eq!(closed[0]["externalId"], "free-consult");
     assert_eq!(closed[0]["items"][0]["name"], "Consult");
+    app.assert_ledger_ok().await;
+}
+
+async fn timeline(app: &TestApp, tenant: &Tenant, query: &str) -> (u16, Value) {
+    decoda(
+        app,
+        tenant,
+        Method::GET,
+        &format!("/billing/charge/timeline?{query}"),
+        None,
+    )
+    .await
+}
+
+/// (type, amount, status) of each entry.
+fn entries(timeline: &Value) -> Vec<(String, i64, String)> {
+    timeline
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|entry| {
+            (
+                entry["type"].as_str().unwrap_or("").to_string(),
+                entry["amount"].as_i64().unwrap_or(i64::MIN),
+                entry["status"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn entry(kind: &str, amount: i64, status: &str) -> (String, i64, String) {
+    (kind.to_string(), amount, status.to_string())
+}
+
+async fn the_timeline_tells_a_charges_history_in_order(app: &TestApp) {
+    let tenant = app.tenant("acme").await;
+    let other = app.tenant("other").await;
+    let patient = patient(app, &tenant).await;
+    let provider = provider(app, &tenant).await;
+    credit(app, &tenant, &patient, json!({"amount": 2500})).await;
+    let a = charge(app, &tenant, &patient, 5000).await;
+    post(
+        app,
+        &tenant,
+        "/billing/adjustment/create",
+        json!({"chargeId": a, "amount": 500, "reason": "late fee"}),
+    )
+    .await;
+    let (_, cash_payment) = cash(
+        app,
+        &tenant,
+        "payment_medium=CASH&amount=3000",
+        by_id(&[&a]),
+    )
+    .await;
+    let (status, _) = settle(app, &tenant, "amount=2500", by_id(&[&a])).await;
+    assert_eq!(status, 200);
+    let (status, _) = refund(app, &tenant, &id_of(&cash_payment), &provider, 1000).await;
+    assert_eq!(status, 200);
+
+    let (status, history) = timeline(app, &tenant, &format!("charge_id={a}")).await;
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(
+        entries(&history),
+        [
+            entry("CHARGE", 5000, "PAID"),
+            entry("ADJUSTMENT", 500, ""),
+            entry("PAYMENT", 3000, "SUCCEEDED"),
+            entry("PAYMENT", 2500, "SUCCEEDED"),
+            entry("REFUND", 1000, "SUCCEEDED"),
+        ]
+    );
+    assert_eq!(history[0]["id"], json!(a));
+    assert_eq!(history[1]["comment"], "late fee");
+    assert_eq!(history[2]["paymentMedium"], "CASH");
+    assert_eq!(history[3]["paymentMedium"], "PATIENT_CREDIT");
+    assert_eq!(history[4]["refundReason"], "OTHER");
+
+    // By payment: every charge it paid, and the void when it is deleted.
+    let b = charge(app, &tenant, &patient, 1000).await;
+    let c = charge(app, &tenant, &patient, 500).await;
+    let (_, payment) = cash(
+        app,
+        &tenant,
+        "payment_medium=CHECK&amount=1500",
+        by_id(&[&b, &c]),
+    )
+    .await;
+    let payment = id_of(&payment);
+    let (status, _) = delete(app, &tenant, &format!("/billing/payment/{payment}")).await;
+    assert_eq!(status, 200);
+    let (status, _) = delete(app, &tenant, &format!("/billing/charge/{b}")).await;
+    assert_eq!(status, 200);
+    let (status, history) = timeline(app, &tenant, &format!("payment_id={payment}")).await;
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(
+        entries(&history),
+        [
+            entry("CHARGE", 1000, "VOID"),
+            entry("CHARGE", 500, "OUTSTANDING"),
+            entry("PAYMENT", 1000, "CANCELED"),
+            entry("PAYMENT", 500, "CANCELED"),
+            entry("VOID", 1000, "CANCELED"),
+            entry("VOID", 500, "CANCELED"),
+            entry("VOID", 1000, "VOID"),
+        ]
+    );
+
+    let (status, _) = timeline(app, &tenant, "").await;
+    assert_eq!(status, 422);
+    let (status, _) = timeline(app, &other, &format!("charge_id={a}")).await;
+    assert_eq!(status, 404);
+    let (status, _) = timeline(app, &other, &format!("payment_id={payment}")).await;
+    assert_eq!(status, 404);
     app.assert_ledger_ok().await;
 }
