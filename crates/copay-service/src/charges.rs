@@ -80,6 +80,9 @@ pub struct NewCharge {
     pub attributes: Map<String, Value>,
     /// A total the caller stated; a computed total that differs is refused.
     pub stated_total: Option<i64>,
+    /// Tips given with the charge: (provider, cents). They come on top of the stated
+    /// totals, as if tipped right after the charge was created.
+    pub tips: Vec<(Uuid, i64)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -461,6 +464,21 @@ pub(crate) async fn create_in_tx(
             )
             .await?;
         }
+    }
+    for (index, (provider_id, amount)) in new.tips.into_iter().enumerate() {
+        let tip = crate::tips::NewTip {
+            charge_id: row.id,
+            provider_id,
+            amount,
+        };
+        crate::tips::create_in_tx(tx, tenant_id, tip)
+            .await
+            .map_err(|error| match error {
+                ServiceError::Invalid { field, message } => {
+                    ServiceError::invalid(format!("tips[{index}].{field}"), message)
+                }
+                other => other,
+            })?;
     }
     Ok(row.id)
 }

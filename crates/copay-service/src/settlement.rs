@@ -196,6 +196,7 @@ fn credit_purchase(patient_id: Uuid, amount: i64) -> NewCharge {
         meta: None,
         attributes: Map::new(),
         stated_total: None,
+        tips: Vec::new(),
     }
 }
 

@@ -200,11 +200,23 @@ async fn read_in_tx(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> Result<Tip, Servi
 /// Tips a provider of the tenant on a charge that is not void.
 pub async fn create(store: &Store, tenant: &TenantCtx, new: NewTip) -> Result<Tip, ServiceError> {
     let tenant_id = tenant.tenant_id;
-    let amount = positive(new.amount)?;
     let mut tx = store.begin().await?;
-    let mut charge = lock_charge(&mut tx, tenant_id, new.charge_id).await?;
-    require_provider(&mut tx, tenant_id, new.provider_id).await?;
-    post_tip_change(&mut tx, tenant_id, &mut charge, amount.get(), "tip_created").await?;
+    let id = create_in_tx(&mut tx, tenant_id, new).await?;
+    let tip = read_in_tx(&mut tx, tenant_id, id).await?;
+    tx.commit().await?;
+    Ok(tip)
+}
+
+/// Creates a tip inside the caller's transaction; returns its id.
+pub(crate) async fn create_in_tx(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    new: NewTip,
+) -> Result<Uuid, ServiceError> {
+    let amount = positive(new.amount)?;
+    let mut charge = lock_charge(tx, tenant_id, new.charge_id).await?;
+    require_provider(tx, tenant_id, new.provider_id).await?;
+    post_tip_change(tx, tenant_id, &mut charge, amount.get(), "tip_created").await?;
     let now = copay_store::now();
     let row = TipRow {
         id: Uuid::now_v7(),
@@ -215,10 +227,8 @@ pub async fn create(store: &Store, tenant: &TenantCtx, new: NewTip) -> Result<Ti
         created_at: now,
         updated_at: now,
     };
-    rows::insert(&mut tx, &row).await?;
-    let tip = read_in_tx(&mut tx, tenant_id, row.id).await?;
-    tx.commit().await?;
-    Ok(tip)
+    rows::insert(tx, &row).await?;
+    Ok(row.id)
 }
 
 pub async fn get(store: &Store, tenant: &TenantCtx, id: Uuid) -> Result<Tip, ServiceError> {

@@ -35,6 +35,18 @@ pub struct ChargeItemInput {
     pub tax_amount: Option<i64>,
 }
 
+/// A Gen-2 `TipDetail` inside a charge to create: who is tipped and how much. The
+/// charge it names (`chargeId`) is the one being created, so that field is not read.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TipInput {
+    pub amount: i64,
+    #[serde(alias = "provider_id")]
+    pub provider_id: String,
+    #[serde(default, alias = "charge_id")]
+    pub charge_id: Option<String>,
+}
+
 /// Gen-2 `ChargeDetail` (input). Read-only parts of the shape (`patient`, `createdDate`)
 /// are ignored; `payments` and `adjustments` must be empty (they are recorded through
 /// their own operations).
@@ -66,8 +78,7 @@ pub struct ChargeInput {
     #[serde(default)]
     pub items: Option<Vec<ChargeItemInput>>,
     #[serde(default)]
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub tips: Option<Vec<Value>>,
+    pub tips: Option<Vec<TipInput>>,
     #[serde(default)]
     #[schema(value_type = Option<Vec<Object>>)]
     pub payments: Option<Vec<Value>>,
@@ -126,17 +137,28 @@ pub fn new_charge(prefix: &str, charge: ChargeInput) -> Result<NewCharge, Decoda
     let patient_id = Uuid::parse_str(&charge.patient_id)
         .map_err(|_| DecodaError::not_found_id("patient", &charge.patient_id))?;
     for (field, list) in [
-        ("tips", &charge.tips),
         ("payments", &charge.payments),
         ("adjustments", &charge.adjustments),
     ] {
         if list.as_ref().is_some_and(|list| !list.is_empty()) {
-            let message = match field {
-                "tips" => "tips on a new charge are not supported yet",
-                _ => "must be empty: record them through their own operations",
-            };
-            return Err(invalid(&path(field), message));
+            return Err(invalid(
+                &path(field),
+                "must be empty: record them through their own operations",
+            ));
         }
+    }
+    let mut tips = Vec::new();
+    for (tip_index, tip) in charge.tips.unwrap_or_default().into_iter().enumerate() {
+        if tip.amount <= 0 {
+            return Err(invalid(
+                &path(&format!("tips[{tip_index}].amount")),
+                "must be greater than zero",
+            ));
+        }
+        tips.push((
+            DecodaError::existing_id("provider", &tip.provider_id)?,
+            tip.amount,
+        ));
     }
     let items = charge.items.unwrap_or_default();
     if items.len() > MAX_CHARGE_LINES {
@@ -229,5 +251,6 @@ pub fn new_charge(prefix: &str, charge: ChargeInput) -> Result<NewCharge, Decoda
         meta: charge.meta.map(Value::Object),
         attributes,
         stated_total,
+        tips,
     })
 }

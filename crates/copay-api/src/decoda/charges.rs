@@ -444,6 +444,7 @@ fn new_charge(body: ChargeCreate) -> Result<NewCharge, DecodaError> {
         meta: body.meta.map(Value::Object),
         attributes,
         stated_total: None,
+        tips: Vec::new(),
     })
 }
 

@@ -19,6 +19,7 @@ crate::both_backends!(
     table_sorts_order_by_their_key_then_id,
     table_pages_never_skip_or_repeat_while_charges_are_created,
     bad_table_parameters_are_422s,
+    tips_in_a_create_body_come_on_top_of_its_totals,
 );
 
 const CREATE: &str = "/billing/payment-terminal/charge/create";
@@ -765,4 +766,77 @@ async fn bad_table_parameters_are_422s(app: &TestApp) {
     let (status, _, total, _, page) = table(app, &tenant, "page=5&per_page=100").await;
     assert_eq!((status, total), (200, 0), "{page}");
     assert_eq!(page["data"], json!([]));
+}
+
+async fn tips_in_a_create_body_come_on_top_of_its_totals(app: &TestApp) {
+    let tenant = app.tenant("clinic-a").await;
+    let ana = patient(app, &tenant, json!({"firstName": "Ana"})).await;
+    let nurse = post(
+        app,
+        &tenant,
+        "/v1/provider/create",
+        json!({"firstName": "Rosa", "roles": []}),
+    )
+    .await;
+    let body = |tip: Value, external_id: &str| {
+        json!({"patientId": ana, "totalOutstanding": 10000, "externalId": external_id,
+               "items": [{"name": "Facial", "price": 10000, "quantity": 1}], "tips": [tip]})
+    };
+    // 10000 of items, 1500 of tip: the charge totals and owes 11500.
+    let created = charge(
+        app,
+        &tenant,
+        body(
+            json!({"providerId": id_of(&nurse), "amount": 1500}),
+            "tipped",
+        ),
+    )
+    .await;
+    assert_eq!(
+        (&created["total"], &created["totalOutstanding"]),
+        (&json!(11500), &json!(11500)),
+        "{created}"
+    );
+    assert_eq!(created["tips"][0]["amount"], 1500);
+    assert_eq!(created["tips"][0]["providerId"], id_of(&nurse).as_str());
+    assert_eq!(created["tips"][0]["chargeId"], created["id"]);
+
+    let (status, error) = decoda(
+        app,
+        &tenant,
+        Method::POST,
+        CREATE,
+        Some(body(
+            json!({"providerId": id_of(&nurse), "amount": 0}),
+            "zero",
+        )),
+    )
+    .await;
+    assert_eq!(status, 422, "{error}");
+    assert_eq!(
+        error["detail"][0]["loc"],
+        json!(["body", "tips", 0, "amount"])
+    );
+    let (status, _) = decoda(
+        app,
+        &tenant,
+        Method::POST,
+        CREATE,
+        Some(body(
+            json!({"providerId": "0190d7a4-0000-7000-8000-000000000000", "amount": 100}),
+            "nobody",
+        )),
+    )
+    .await;
+    assert_eq!(status, 404);
+    for refused in ["zero", "nobody"] {
+        let (status, _) = get(
+            app,
+            &tenant,
+            &format!("/v1/charge/get_by_external_id/{refused}"),
+        )
+        .await;
+        assert_eq!(status, 404, "a refused create wrote its charge");
+    }
+    app.assert_ledger_ok().await;
 }
