@@ -399,6 +399,10 @@ def _raise(kind, operation, method, path, status, schema_name, errors, body):
     )
 
 
+# (generation, METHOD, template) of every operation a 2xx response validated for.
+VALIDATED_OPERATIONS = set()
+
+
 def validate_response(generation, method, path, status, body, closed=True):
     """Checks BODY (parsed JSON) against the spec's schema for that operation and status.
 
@@ -438,6 +442,8 @@ def validate_response(generation, method, path, status, body, closed=True):
         errors = _errors(validator, body)
         if errors:
             _raise("response", operation, method, path, status, name, errors, body)
+    if 200 <= status < 300:
+        VALIDATED_OPERATIONS.add((operation.generation, operation.method, operation.template))
     return operation
 
 
