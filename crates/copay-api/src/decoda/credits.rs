@@ -238,6 +238,24 @@ pub async fn create(
     Ok(Json(credit.into()))
 }
 
+/// Grants a patient credit, like `POST …/credit`. The issue names this path; Decoda's
+/// published documents do not, so it takes and answers the same shapes as `…/credit`.
+#[utoipa::path(
+    post, path = "/user/patient/{patient_id}/add-credit", tag = "decoda: patient credit",
+    params(("patient_id" = String, Path)),
+    request_body = CreditCreate,
+    responses((status = 200, body = CreditSummary), (status = 404, description = "Unknown patient"),
+              (status = 422, description = "Invalid body"))
+)]
+pub async fn add_credit(
+    state: State<AppState>,
+    tenant: DecodaTenant,
+    patient_id: Path<String>,
+    body: DecodaJson<CreditCreate>,
+) -> Result<Json<CreditSummary>, DecodaError> {
+    create(state, tenant, patient_id, body).await
+}
+
 /// Corrects a credit: comment, expiry, amount, or what remains (the difference moves on
 /// or off the patient's credit). `amountRemaining` ≤ `amount` always.
 #[utoipa::path(

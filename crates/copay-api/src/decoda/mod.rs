@@ -51,6 +51,7 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(credits::list, credits::create))
         .routes(routes!(credits::update, credits::delete))
         .routes(routes!(credits::available))
+        .routes(routes!(credits::add_credit))
         .routes(routes!(settlement::create_patient_credit_settled))
         .routes(routes!(payments::create_cash_settled))
         .routes(routes!(payments::create_patient_credit_payment))

@@ -12,6 +12,7 @@ crate::both_backends!(
     writing_credit_balance_grants_or_draws_oldest_first,
     bad_credit_input_is_refused_and_writes_nothing,
     another_tenants_credits_are_not_found,
+    add_credit_grants_like_the_credit_endpoint,
 );
 
 async fn patient(app: &TestApp, tenant: &Tenant) -> String {
@@ -444,5 +445,50 @@ async fn another_tenants_credits_are_not_found(app: &TestApp) {
     let (status, _) = decoda(app, &acme, Method::DELETE, &wrong, None).await;
     assert_eq!(status, 404);
     assert_eq!(balance(app, &acme, &patient).await, 1000);
+    app.assert_ledger_ok().await;
+}
+
+async fn add_credit_grants_like_the_credit_endpoint(app: &TestApp) {
+    let tenant = app.tenant("acme").await;
+    let other = app.tenant("other").await;
+    let patient = patient(app, &tenant).await;
+    grant(app, &tenant, &patient, json!({"amount": 1000})).await;
+    let (status, credit) = decoda(
+        app,
+        &tenant,
+        Method::POST,
+        &format!("/user/patient/{patient}/add-credit"),
+        Some(json!({"amount": 2500, "comment": "gift card"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{credit}");
+    assert_eq!(
+        (
+            &credit["amount"],
+            &credit["amountRemaining"],
+            &credit["comment"]
+        ),
+        (&json!(2500), &json!(2500), &json!("gift card"))
+    );
+    assert_eq!(balance(app, &tenant, &patient).await, 3500);
+    assert_eq!(
+        available(app, &tenant, &patient).await["totalAvailable"],
+        3500
+    );
+    for (tenant, body, expected) in [
+        (&tenant, json!({"amount": 0}), 422),
+        (&other, json!({"amount": 100}), 404),
+    ] {
+        let (status, error) = decoda(
+            app,
+            tenant,
+            Method::POST,
+            &format!("/user/patient/{patient}/add-credit"),
+            Some(body),
+        )
+        .await;
+        assert_eq!(status, expected, "{error}");
+    }
+    assert_eq!(balance(app, &tenant, &patient).await, 3500);
     app.assert_ledger_ok().await;
 }
