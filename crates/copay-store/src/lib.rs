@@ -140,6 +140,8 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
+    /// SQLite only: the one connection write transactions use (see [`Store::begin`]).
+    writer: Option<SqlitePool>,
 }
 
 /// A write transaction on either backend. Dropping it without [`Tx::commit`] rolls back.
@@ -211,11 +213,32 @@ impl Store {
             let pool = SqlitePoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(options.acquire_timeout)
-                .connect_with(connect)
+                .connect_with(connect.clone())
                 .await?;
-            Db::Sqlite(pool)
+            // SQLite runs one writer at a time. Giving write transactions a single
+            // connection makes them queue in order in-process (the pool's fair wait)
+            // instead of racing for the file lock, where the losers sleep in SQLite's
+            // busy handler for up to 100 ms at a time. Reads keep the pool above (WAL
+            // lets them run beside the writer). The wait is bounded like the busy timeout.
+            // An in-memory database is private to its connection: no second pool there.
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            let writer = if in_memory {
+                None
+            } else {
+                Some(
+                    SqlitePoolOptions::new()
+                        .max_connections(1)
+                        .acquire_timeout(options.acquire_timeout.max(Duration::from_secs(30)))
+                        .connect_with(connect)
+                        .await?,
+                )
+            };
+            return Ok(Store {
+                db: Db::Sqlite(pool),
+                writer,
+            });
         };
-        Ok(Store { db })
+        Ok(Store { db, writer: None })
     }
 
     pub fn db(&self) -> &Db {
@@ -243,7 +266,10 @@ impl Store {
     /// write lock up front so two writers serialize instead of deadlocking on upgrade.
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match &self.db {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(pool) => {
+                let writer = self.writer.as_ref().unwrap_or(pool);
+                Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)
+            }
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -256,6 +282,9 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
         match &self.db {
             Db::Sqlite(pool) => pool.close().await,
             Db::Postgres(pool) => pool.close().await,
