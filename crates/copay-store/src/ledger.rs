@@ -139,6 +139,12 @@ fn to_account((id, kind, balance): (Uuid, String, i64)) -> StoreResult<Account> 
 
 /// Reads and locks the given accounts of a tenant, in id order so that concurrent
 /// operations touching the same accounts cannot deadlock.
+///
+/// On PostgreSQL only accounts with a floor are locked: the others (the tenant-wide
+/// revenue, discounts, clearing … accounts that most operations touch) are read as
+/// they are, and [`post_operation`] leaves their change for [`Tx::commit`], which adds it
+/// to whatever the balance is then. Their balances read here include what this
+/// transaction has left for commit.
 pub async fn lock_accounts(
     tx: &mut Tx,
     tenant_id: Uuid,
@@ -152,14 +158,28 @@ pub async fn lock_accounts(
     }
     let rows: Vec<(Uuid, String, i64)> = match tx {
         Tx::Postgres(tx) => {
-            sqlx::query_as(
-                "SELECT id, kind, balance FROM ledger_accounts \
-                 WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE",
+            let floored: Vec<&str> = AccountKind::ALL
+                .iter()
+                .filter(|kind| kind.has_zero_floor())
+                .map(|kind| kind.as_str())
+                .collect();
+            let mut rows: Vec<(Uuid, String, i64)> = sqlx::query_as(
+                "WITH locked AS ( \
+                   SELECT id, kind, balance FROM ledger_accounts \
+                   WHERE tenant_id = $1 AND id = ANY($2) AND kind = ANY($3) ORDER BY id FOR UPDATE) \
+                 SELECT id, kind, balance FROM locked \
+                 UNION ALL SELECT id, kind, balance FROM ledger_accounts \
+                   WHERE tenant_id = $1 AND id = ANY($2) AND NOT (kind = ANY($3))",
             )
             .bind(tenant_id)
             .bind(&ids)
+            .bind(&floored)
             .fetch_all(&mut **tx)
-            .await?
+            .await?;
+            for (id, _, balance) in &mut rows {
+                *balance = balance.saturating_add(tx.deferred.get(id).copied().unwrap_or(0));
+            }
+            rows
         }
         Tx::Sqlite(tx) => {
             // `BEGIN IMMEDIATE` already holds the write lock: a plain read is enough.
@@ -232,6 +252,19 @@ pub async fn post_operation(
         .filter(|account| before.get(&account.id) != Some(&account.balance))
         .collect();
     changed.sort_by_key(|account| account.id);
+    if let Tx::Postgres(tx) = tx {
+        // Accounts without a floor were not locked (see `lock_accounts`): their change
+        // waits for commit.
+        changed.retain(|account| {
+            if account.kind.has_zero_floor() {
+                return true;
+            }
+            let was = before.get(&account.id).map_or(0, |balance| balance.get());
+            let pending = tx.deferred.entry(account.id).or_insert(0);
+            *pending = pending.saturating_add(account.balance.get().saturating_sub(was));
+            false
+        });
+    }
     if !changed.is_empty() {
         on_tx!(tx, conn => {
             let mut query = sqlx::QueryBuilder::new("UPDATE ledger_accounts SET balance = CASE id");
@@ -260,7 +293,16 @@ pub async fn account_balance(
         .bind(id)
         .fetch_optional(conn)
         .await)?;
-    row.map(to_account).transpose()
+    let pending = match tx {
+        Tx::Postgres(tx) => row
+            .as_ref()
+            .and_then(|(id, ..)| tx.deferred.get(id).copied()),
+        Tx::Sqlite(_) => None,
+    };
+    row.map(|(id, kind, balance)| {
+        to_account((id, kind, balance.saturating_add(pending.unwrap_or(0))))
+    })
+    .transpose()
 }
 
 /// A transfer whose stored rows break a rule the schema cannot express.
