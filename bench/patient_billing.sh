@@ -16,6 +16,9 @@
 #                                              for the machine to be idle (< 0.25 cores busy)
 #   KEEP_DB=1                                  keep the databases for inspection
 #   COPAY_BIN=path                             benchmark this binary instead of building
+#   LOADS="charge settle"  PGBENCH=1           experiments: run only some rows
+#   PG_SETUP_SQL='…'                           experiments: SQL run on copay's PostgreSQL
+#                                              database after migration, before seeding
 #
 # Per backend: a fresh database, a tenant with a Decoda API key, 4 catalogue items and
 # PATIENTS patients each holding one credit of CREDIT (bench/patient_billing_seed.py), then
@@ -118,13 +121,14 @@ bench_backend() {
     postgres) url=$(fresh_postgres "copay_bench_pb_$$") ;;
   esac
   start_copay "$url"
+  if [ "$backend" = postgres ] && [ -n "${PG_SETUP_SQL:-}" ]; then psql "$url" -qc "$PG_SETUP_SQL"; fi
   creds=$("$copay" tenant create bench --json --database-url "$url")
   api_key=$(json_field "$creds" api_key)
   seed_out=$(python3 bench/patient_billing_seed.py --port "$port" --api-key "$api_key" \
     --tenant bench --patients "$patients" --credit "$credit" --out "$work/seed.$backend")
   echo "$backend: seeded $seed_out" >&2
   if [ "$(json_field "$seed_out" failed)" != 0 ]; then echo "seeding failed" >&2; exit 1; fi
-  for mode in charge settle; do
+  for mode in ${LOADS:-charge settle}; do
     case "$mode" in
       charge) label="charge create \`POST /v1/charge/create\`" ;;
       settle) label="credit settlement \`POST …/create-patient-credit-settled\`" ;;
@@ -142,7 +146,7 @@ bench_backend() {
   echo "$backend: copay verify (exit $verify_rc): $verify_out" >&2
   verify_rows+="| $backend | $verify_rc | $(tr '\n' ' ' <<<"$verify_out" | cut -c1-200) |"$'\n'
   if [ "$verify_rc" != 0 ]; then failed=1; fi
-  if [ "$backend" = postgres ]; then bench_pgbench; fi
+  if [ "$backend" = postgres ] && [ "${PGBENCH:-1}" != 0 ]; then bench_pgbench; fi
 }
 
 # pgbench's TPC-B-like script against the same server, as the ceiling.
