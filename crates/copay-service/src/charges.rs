@@ -15,7 +15,7 @@ use copay_domain::pricing::{
 use copay_store::charges::{
     self as rows, AdjustmentRow, ChargeItemRow, ChargeQuery, ChargeRow, ChargeWithBalance,
 };
-use copay_store::ledger::{account_balance, ensure_account, post_operation};
+use copay_store::ledger::{account_balance, ensure_account, ensure_accounts, post_operation};
 use copay_store::{Json, Store, Tx};
 
 use crate::items::{self, Item, NewItem};
@@ -210,21 +210,35 @@ async fn charge_accounts(
     tenant_id: Uuid,
     charge_id: Uuid,
 ) -> Result<ChargeAccounts, ServiceError> {
-    Ok(ChargeAccounts {
-        receivable: ensure_account(tx, tenant_id, AccountKind::ChargeReceivable, charge_id, "")
-            .await?,
-        revenue: ensure_account(tx, tenant_id, AccountKind::Revenue, tenant_id, "").await?,
-        discounts: ensure_account(tx, tenant_id, AccountKind::Discounts, tenant_id, "").await?,
-        external_settlements: ensure_account(
-            tx,
-            tenant_id,
-            AccountKind::ExternalSettlements,
-            tenant_id,
-            "",
-        )
-        .await?,
-        write_offs: ensure_account(tx, tenant_id, AccountKind::WriteOffs, tenant_id, "").await?,
-    })
+    // One lookup for all five (the tenant's four are open after its first charge).
+    let ids = ensure_accounts(
+        tx,
+        tenant_id,
+        &[
+            (AccountKind::ChargeReceivable, charge_id, ""),
+            (AccountKind::Revenue, tenant_id, ""),
+            (AccountKind::Discounts, tenant_id, ""),
+            (AccountKind::ExternalSettlements, tenant_id, ""),
+            (AccountKind::WriteOffs, tenant_id, ""),
+        ],
+    )
+    .await?;
+    match ids[..] {
+        [
+            receivable,
+            revenue,
+            discounts,
+            external_settlements,
+            write_offs,
+        ] => Ok(ChargeAccounts {
+            receivable,
+            revenue,
+            discounts,
+            external_settlements,
+            write_offs,
+        }),
+        _ => Err(corrupt(format!("charge {charge_id}: accounts not opened"))),
+    }
 }
 
 fn transfer(

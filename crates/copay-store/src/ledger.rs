@@ -37,18 +37,47 @@ pub async fn ensure_account(
     owner_id: Uuid,
     qualifier: &str,
 ) -> StoreResult<AccountId> {
-    on_tx!(tx, conn => sqlx::query(
+    // Accounts are opened once and then found many times: look first, so finding one is
+    // a single statement.
+    let found: Option<Uuid> = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT id FROM ledger_accounts WHERE tenant_id = $1 AND kind = $2 AND owner_id = $3 AND qualifier = $4")
+        .bind(tenant_id)
+        .bind(kind.as_str())
+        .bind(owner_id)
+        .bind(qualifier)
+        .fetch_optional(conn)
+        .await)?;
+    match found {
+        Some(id) => Ok(id),
+        None => open_account(tx, tenant_id, kind, owner_id, qualifier).await,
+    }
+}
+
+/// Opens the account, or returns the id of the one a concurrent transaction opened first
+/// (on PostgreSQL the insert waits for that transaction; once it commits, the insert does
+/// nothing and the re-read, a new statement under READ COMMITTED, sees its row).
+async fn open_account(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    kind: AccountKind,
+    owner_id: Uuid,
+    qualifier: &str,
+) -> StoreResult<AccountId> {
+    let inserted: Option<Uuid> = on_tx!(tx, conn => sqlx::query_scalar(
         "INSERT INTO ledger_accounts (id, tenant_id, kind, owner_id, qualifier, balance, created_at) \
          VALUES ($1, $2, $3, $4, $5, 0, $6) \
-         ON CONFLICT (tenant_id, kind, owner_id, qualifier) DO NOTHING")
+         ON CONFLICT (tenant_id, kind, owner_id, qualifier) DO NOTHING RETURNING id")
         .bind(Uuid::now_v7())
         .bind(tenant_id)
         .bind(kind.as_str())
         .bind(owner_id)
         .bind(qualifier)
         .bind(crate::now())
-        .execute(&mut *conn)
-        .await.map(|done| done.rows_affected()))?;
+        .fetch_optional(&mut *conn)
+        .await)?;
+    if let Some(id) = inserted {
+        return Ok(id);
+    }
     let id: Uuid = on_tx!(tx, conn => sqlx::query_scalar(
         "SELECT id FROM ledger_accounts WHERE tenant_id = $1 AND kind = $2 AND owner_id = $3 AND qualifier = $4")
         .bind(tenant_id)
@@ -58,6 +87,44 @@ pub async fn ensure_account(
         .fetch_one(conn)
         .await)?;
     Ok(id)
+}
+
+/// [`ensure_account`] for several accounts of a tenant at once, in the order asked: one
+/// statement finds those already open, and only the missing ones are opened.
+pub async fn ensure_accounts(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    wanted: &[(AccountKind, Uuid, &str)],
+) -> StoreResult<Vec<AccountId>> {
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut owners: Vec<Uuid> = wanted.iter().map(|(_, owner, _)| *owner).collect();
+    owners.sort();
+    owners.dedup();
+    let mut kinds: Vec<&str> = wanted.iter().map(|(kind, _, _)| kind.as_str()).collect();
+    kinds.sort();
+    kinds.dedup();
+    let found: Vec<(Uuid, String, Uuid, String)> = on_tx!(tx, conn => {
+        let mut query = sqlx::QueryBuilder::new(
+            "SELECT id, kind, owner_id, qualifier FROM ledger_accounts WHERE tenant_id = ",
+        );
+        query.push_bind(tenant_id);
+        push_in!(query, "kind", kinds);
+        push_in!(query, "owner_id", owners);
+        query.build_query_as().fetch_all(conn).await
+    })?;
+    let mut ids = Vec::with_capacity(wanted.len());
+    for (kind, owner, qualifier) in wanted {
+        let known = found.iter().find(|(_, k, o, q)| {
+            k.as_str() == kind.as_str() && o == owner && q.as_str() == *qualifier
+        });
+        ids.push(match known {
+            Some((id, ..)) => *id,
+            None => open_account(tx, tenant_id, *kind, *owner, qualifier).await?,
+        });
+    }
+    Ok(ids)
 }
 
 fn to_account((id, kind, balance): (Uuid, String, i64)) -> StoreResult<Account> {
@@ -72,6 +139,12 @@ fn to_account((id, kind, balance): (Uuid, String, i64)) -> StoreResult<Account> 
 
 /// Reads and locks the given accounts of a tenant, in id order so that concurrent
 /// operations touching the same accounts cannot deadlock.
+///
+/// On PostgreSQL only accounts with a floor are locked: the others (the tenant-wide
+/// revenue, discounts, clearing … accounts that most operations touch) are read as
+/// they are, and [`post_operation`] leaves their change for [`Tx::commit`], which adds it
+/// to whatever the balance is then. Their balances read here include what this
+/// transaction has left for commit.
 pub async fn lock_accounts(
     tx: &mut Tx,
     tenant_id: Uuid,
@@ -80,30 +153,42 @@ pub async fn lock_accounts(
     let mut ids = ids.to_vec();
     ids.sort();
     ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
     let rows: Vec<(Uuid, String, i64)> = match tx {
         Tx::Postgres(tx) => {
-            sqlx::query_as(
-                "SELECT id, kind, balance FROM ledger_accounts \
-                 WHERE tenant_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE",
+            let floored: Vec<&str> = AccountKind::ALL
+                .iter()
+                .filter(|kind| kind.has_zero_floor())
+                .map(|kind| kind.as_str())
+                .collect();
+            let mut rows: Vec<(Uuid, String, i64)> = sqlx::query_as(
+                "WITH locked AS ( \
+                   SELECT id, kind, balance FROM ledger_accounts \
+                   WHERE tenant_id = $1 AND id = ANY($2) AND kind = ANY($3) ORDER BY id FOR UPDATE) \
+                 SELECT id, kind, balance FROM locked \
+                 UNION ALL SELECT id, kind, balance FROM ledger_accounts \
+                   WHERE tenant_id = $1 AND id = ANY($2) AND NOT (kind = ANY($3))",
             )
             .bind(tenant_id)
             .bind(&ids)
+            .bind(&floored)
             .fetch_all(&mut **tx)
-            .await?
-        }
-        Tx::Sqlite(tx) => {
-            let mut rows = Vec::with_capacity(ids.len());
-            for id in &ids {
-                let row: Option<(Uuid, String, i64)> = sqlx::query_as(
-                    "SELECT id, kind, balance FROM ledger_accounts WHERE tenant_id = $1 AND id = $2",
-                )
-                .bind(tenant_id)
-                .bind(id)
-                .fetch_optional(&mut **tx)
-                .await?;
-                rows.extend(row);
+            .await?;
+            for (id, _, balance) in &mut rows {
+                *balance = balance.saturating_add(tx.deferred.get(id).copied().unwrap_or(0));
             }
             rows
+        }
+        Tx::Sqlite(tx) => {
+            // `BEGIN IMMEDIATE` already holds the write lock: a plain read is enough.
+            let mut query = sqlx::QueryBuilder::new(
+                "SELECT id, kind, balance FROM ledger_accounts WHERE tenant_id = ",
+            );
+            query.push_bind(tenant_id);
+            push_in!(query, "id", ids);
+            query.build_query_as().fetch_all(&mut **tx).await?
         }
     };
     rows.into_iter()
@@ -141,33 +226,57 @@ pub async fn post_operation(
         .bind(now)
         .execute(conn)
         .await.map(|done| done.rows_affected()))?;
-    for transfer in transfers {
-        on_tx!(tx, conn => sqlx::query(
-            "INSERT INTO ledger_transfers (id, tenant_id, operation_id, debit_account_id, credit_account_id, amount, kind, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(Uuid::now_v7())
-            .bind(tenant_id)
-            .bind(operation_id)
-            .bind(transfer.debit)
-            .bind(transfer.credit)
-            .bind(transfer.amount.get())
-            .bind(transfer.kind.as_str())
-            .bind(now)
-            .execute(conn)
-            .await.map(|done| done.rows_affected()))?;
+    // All transfers in one statement, and all changed balances in another: fewer round
+    // trips while the accounts are locked.
+    if !transfers.is_empty() {
+        on_tx!(tx, conn => {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO ledger_transfers (id, tenant_id, operation_id, debit_account_id, \
+                 credit_account_id, amount, kind, created_at) ",
+            );
+            query.push_values(transfers, |mut row, transfer| {
+                row.push_bind(Uuid::now_v7())
+                    .push_bind(tenant_id)
+                    .push_bind(operation_id)
+                    .push_bind(transfer.debit)
+                    .push_bind(transfer.credit)
+                    .push_bind(transfer.amount.get())
+                    .push_bind(transfer.kind.as_str())
+                    .push_bind(now);
+            });
+            query.build().execute(conn).await.map(|done| done.rows_affected())
+        })?;
     }
     let mut changed: Vec<&Account> = accounts
         .values()
         .filter(|account| before.get(&account.id) != Some(&account.balance))
         .collect();
     changed.sort_by_key(|account| account.id);
-    for account in changed {
-        on_tx!(tx, conn => sqlx::query("UPDATE ledger_accounts SET balance = $1 WHERE id = $2 AND tenant_id = $3")
-            .bind(account.balance.get())
-            .bind(account.id)
-            .bind(tenant_id)
-            .execute(conn)
-            .await.map(|done| done.rows_affected()))?;
+    if let Tx::Postgres(tx) = tx {
+        // Accounts without a floor were not locked (see `lock_accounts`): their change
+        // waits for commit.
+        changed.retain(|account| {
+            if account.kind.has_zero_floor() {
+                return true;
+            }
+            let was = before.get(&account.id).map_or(0, |balance| balance.get());
+            let pending = tx.deferred.entry(account.id).or_insert(0);
+            *pending = pending.saturating_add(account.balance.get().saturating_sub(was));
+            false
+        });
+    }
+    if !changed.is_empty() {
+        on_tx!(tx, conn => {
+            let mut query = sqlx::QueryBuilder::new("UPDATE ledger_accounts SET balance = CASE id");
+            for account in &changed {
+                query.push(" WHEN ").push_bind(account.id);
+                query.push(" THEN ").push_bind(account.balance.get());
+            }
+            query.push(" END WHERE tenant_id = ").push_bind(tenant_id);
+            let ids: Vec<Uuid> = changed.iter().map(|account| account.id).collect();
+            push_in!(query, "id", ids);
+            query.build().execute(conn).await.map(|done| done.rows_affected())
+        })?;
     }
     Ok(operation_id)
 }
@@ -184,7 +293,16 @@ pub async fn account_balance(
         .bind(id)
         .fetch_optional(conn)
         .await)?;
-    row.map(to_account).transpose()
+    let pending = match tx {
+        Tx::Postgres(tx) => row
+            .as_ref()
+            .and_then(|(id, ..)| tx.deferred.get(id).copied()),
+        Tx::Sqlite(_) => None,
+    };
+    row.map(|(id, kind, balance)| {
+        to_account((id, kind, balance.saturating_add(pending.unwrap_or(0))))
+    })
+    .transpose()
 }
 
 /// A transfer whose stored rows break a rule the schema cannot express.

@@ -142,19 +142,59 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
+    /// SQLite only: the one connection write transactions use (see [`Store::begin`]).
+    writer: Option<SqlitePool>,
 }
 
 /// A write transaction on either backend. Dropping it without [`Tx::commit`] rolls back.
 pub enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
+    Postgres(PgTx),
+}
+
+/// A PostgreSQL transaction, and the balance changes of accounts without a floor that
+/// [`ledger::post_operation`] leaves for commit. It derefs to the connection, so
+/// `&mut **tx` runs a query in it as for SQLite.
+pub struct PgTx {
+    tx: Transaction<'static, Postgres>,
+    /// Account id → change of its stored balance, applied by [`Tx::commit`].
+    pub(crate) deferred: std::collections::BTreeMap<uuid::Uuid, i64>,
+}
+
+impl std::ops::Deref for PgTx {
+    type Target = sqlx::PgConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for PgTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
 }
 
 impl Tx {
     pub async fn commit(self) -> StoreResult<()> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+            Tx::Postgres(mut tx) => {
+                // Last, in id order: a tenant-wide account (revenue, say) that every
+                // charge moves stays locked only for this and the commit, not for the
+                // whole use case, and concurrent commits take the locks in one order.
+                for (id, delta) in std::mem::take(&mut tx.deferred) {
+                    if delta != 0 {
+                        sqlx::query(
+                            "UPDATE ledger_accounts SET balance = balance + $1 WHERE id = $2",
+                        )
+                        .bind(delta)
+                        .bind(id)
+                        .execute(&mut *tx.tx)
+                        .await?;
+                    }
+                }
+                tx.tx.commit().await?
+            }
         }
         Ok(())
     }
@@ -213,11 +253,32 @@ impl Store {
             let pool = SqlitePoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(options.acquire_timeout)
-                .connect_with(connect)
+                .connect_with(connect.clone())
                 .await?;
-            Db::Sqlite(pool)
+            // SQLite runs one writer at a time. Giving write transactions a single
+            // connection makes them queue in order in-process (the pool's fair wait)
+            // instead of racing for the file lock, where the losers sleep in SQLite's
+            // busy handler for up to 100 ms at a time. Reads keep the pool above (WAL
+            // lets them run beside the writer). The wait is bounded like the busy timeout.
+            // An in-memory database is private to its connection: no second pool there.
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            let writer = if in_memory {
+                None
+            } else {
+                Some(
+                    SqlitePoolOptions::new()
+                        .max_connections(1)
+                        .acquire_timeout(options.acquire_timeout.max(Duration::from_secs(30)))
+                        .connect_with(connect)
+                        .await?,
+                )
+            };
+            return Ok(Store {
+                db: Db::Sqlite(pool),
+                writer,
+            });
         };
-        Ok(Store { db })
+        Ok(Store { db, writer: None })
     }
 
     pub fn db(&self) -> &Db {
@@ -245,8 +306,14 @@ impl Store {
     /// write lock up front so two writers serialize instead of deadlocking on upgrade.
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match &self.db {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Sqlite(pool) => {
+                let writer = self.writer.as_ref().unwrap_or(pool);
+                Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            Db::Postgres(pool) => Tx::Postgres(PgTx {
+                tx: pool.begin().await?,
+                deferred: std::collections::BTreeMap::new(),
+            }),
         })
     }
 
@@ -258,6 +325,9 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
         match &self.db {
             Db::Sqlite(pool) => pool.close().await,
             Db::Postgres(pool) => pool.close().await,
