@@ -26,7 +26,7 @@ crate::both_backends!(
     concurrent_refunds_never_take_back_more_than_was_paid,
 );
 
-const CASH: &str = "/billing/payment-terminal/charge/create-cash-settled";
+pub(crate) const CASH: &str = "/billing/payment-terminal/charge/create-cash-settled";
 
 async fn provider(app: &TestApp, tenant: &Tenant) -> String {
     let created = post(
@@ -39,7 +39,12 @@ async fn provider(app: &TestApp, tenant: &Tenant) -> String {
     created["id"].as_str().unwrap_or_default().to_string()
 }
 
-async fn cash(app: &TestApp, tenant: &Tenant, query: &str, charges: Value) -> (u16, Value) {
+pub(crate) async fn cash(
+    app: &TestApp,
+    tenant: &Tenant,
+    query: &str,
+    charges: Value,
+) -> (u16, Value) {
     decoda(
         app,
         tenant,
@@ -50,7 +55,7 @@ async fn cash(app: &TestApp, tenant: &Tenant, query: &str, charges: Value) -> (u
     .await
 }
 
-async fn refund(
+pub(crate) async fn refund(
     app: &TestApp,
     tenant: &Tenant,
     payment: &str,
@@ -68,11 +73,11 @@ async fn refund(
     .await
 }
 
-async fn delete(app: &TestApp, tenant: &Tenant, path: &str) -> (u16, Value) {
+pub(crate) async fn delete(app: &TestApp, tenant: &Tenant, path: &str) -> (u16, Value) {
     decoda(app, tenant, Method::DELETE, path, None).await
 }
 
-fn id_of(body: &Value) -> String {
+pub(crate) fn id_of(body: &Value) -> String {
     body["id"].as_str().unwrap_or_default().to_string()
 }
 
