@@ -660,6 +660,26 @@ async fn patients_of(
     Ok(patients.into_iter().map(|p| (p.id, p)).collect())
 }
 
+/// A stored line with its catalogue item (when `catalogue` has it).
+pub(crate) fn line_from_row(
+    line: &ChargeItemRow,
+    catalogue: &HashMap<Uuid, Item>,
+) -> Result<ChargeLine, ServiceError> {
+    Ok(ChargeLine {
+        id: line.id,
+        item_id: line.item_id,
+        item: line.item_id.and_then(|id| catalogue.get(&id).cloned()),
+        quantity: line.quantity,
+        unit_price: line.unit_price,
+        discount_amount: line.discount_amount,
+        discount_percentage: Percent::from_millionths(line.discount_percentage_millionths)
+            .map_err(|_| corrupt(format!("charge line {} has a bad percentage", line.id)))?,
+        tax_amount: line.tax_amount,
+        line_total: line.line_total,
+        name: line.name.clone(),
+    })
+}
+
 /// Charges with their patients; with `detail`, also their lines and adjustments.
 pub(crate) async fn assemble(
     store: &Store,
@@ -710,21 +730,7 @@ pub(crate) async fn assemble(
             .ok_or_else(|| corrupt(format!("charge {} names a missing patient", row.charge.id)))?;
         let mut charge = charge_from_row(row, patient)?;
         for line in lines.iter().filter(|line| line.charge_id == charge.id) {
-            charge.lines.push(ChargeLine {
-                id: line.id,
-                item_id: line.item_id,
-                item: line.item_id.and_then(|id| catalogue.get(&id).cloned()),
-                quantity: line.quantity,
-                unit_price: line.unit_price,
-                discount_amount: line.discount_amount,
-                discount_percentage: Percent::from_millionths(line.discount_percentage_millionths)
-                    .map_err(|_| {
-                        corrupt(format!("charge line {} has a bad percentage", line.id))
-                    })?,
-                tax_amount: line.tax_amount,
-                line_total: line.line_total,
-                name: line.name.clone(),
-            });
+            charge.lines.push(line_from_row(line, &catalogue)?);
         }
         for share in payments.iter().filter(|p| p.charge_id == charge.id) {
             let mut payment: crate::settlement::Payment = share.payment.clone().into();

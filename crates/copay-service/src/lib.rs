@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod items;
 mod paging;
 pub mod patients;
+pub mod payment_table;
 pub mod providers;
 pub mod refunds;
 pub mod secrets;

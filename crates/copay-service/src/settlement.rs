@@ -48,6 +48,14 @@ pub struct Payment {
     pub refunds: Vec<crate::refunds::Refund>,
 }
 
+/// An id kept as text: a UUID in its canonical (lowercase, hyphenated) form, so it compares
+/// equal to the same id however it was written; anything else as given.
+pub fn canonical_id(text: &str) -> String {
+    Uuid::parse_str(text)
+        .map(|id| id.to_string())
+        .unwrap_or_else(|_| text.to_string())
+}
+
 pub(crate) const SUCCEEDED: &str = "SUCCEEDED";
 pub(crate) const CANCELED: &str = "CANCELED";
 
@@ -349,7 +357,7 @@ pub async fn settle(
         "credit_settlement"
     };
     let operation_id = post_operation(&mut tx, tenant_id, operation, &transfers).await?;
-    // Where and by whom the payment was taken: as the first charge says.
+    // Where, by whom and with what comment the payment was taken: as the first charge says.
     let first = charge_ids
         .first()
         .and_then(|id| locked.iter().find(|charge| charge.id == *id));
@@ -362,8 +370,10 @@ pub async fn settle(
         status: SUCCEEDED.to_string(),
         fee: 0,
         location_id: first.and_then(|charge| attribute(charge, "location_id")),
-        creator_id: first.and_then(|charge| attribute(charge, "creator_id")),
-        comment: None,
+        creator_id: first
+            .and_then(|charge| attribute(charge, "creator_id"))
+            .map(|id| canonical_id(&id)),
+        comment: first.and_then(|charge| attribute(charge, "comment")),
         operation_id: Some(operation_id),
         voided_at: None,
         created_at: now,

@@ -3,15 +3,18 @@
 //! all matches.
 //!
 //! A charge's outstanding amount is its receivable account's balance, so filters and sorts
-//! on it join the ledger. SQLite keeps timestamps as RFC 3339 text with a trimmed fraction,
-//! which does not order as text within a second; time ranges there compare `julianday()`
-//! (millisecond precision), which the `*_by_created_time` expression indexes serve.
+//! on it join the ledger. The ranges and matches it shares with the payment table are in
+//! [`crate::table`].
 
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::charges::{ChargeWithBalance, SELECT_CHARGE_WITH_BALANCE};
-use crate::{Backend, Store, StoreResult, on_db};
+use crate::table::{
+    contains, push_amount_range, push_patient_external_id, push_patient_name, push_time_range,
+};
+use crate::{Store, StoreResult, on_db};
+
+pub use crate::table::{AmountRange, TimeRange};
 
 /// Sort keys of the charge table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,21 +43,6 @@ impl ChargeTableSort {
             ChargeTableSort::Description => "(c.description IS NULL), c.description",
         }
     }
-}
-
-/// An interval of instants: `from` inclusive, `until` inclusive or exclusive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TimeRange {
-    pub from: Option<OffsetDateTime>,
-    pub until: Option<OffsetDateTime>,
-    pub until_inclusive: bool,
-}
-
-/// An inclusive range of cents; either end may be open.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct AmountRange {
-    pub min: Option<i64>,
-    pub max: Option<i64>,
 }
 
 /// Every filter of the charge table (all of them must hold), a sort and a page.
@@ -87,47 +75,6 @@ pub struct ChargeTableQuery {
     pub limit: i64,
 }
 
-/// Lowercase `LIKE` pattern matching `text` anywhere, wildcards escaped.
-fn contains(text: &str) -> String {
-    let escaped = text
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
-/// `column` as something that orders by instant on this backend.
-fn instant(backend: Backend, column: &str) -> String {
-    match backend {
-        Backend::Sqlite => format!("julianday({column})"),
-        Backend::Postgres => column.to_string(),
-    }
-}
-
-/// Appends ` AND <instant(column)> <op> <bound>` for each end of `$range`.
-macro_rules! push_time_range {
-    ($qb:expr, $backend:expr, $column:expr, $range:expr) => {{
-        let range: &TimeRange = $range;
-        let bound_open = match $backend {
-            Backend::Sqlite => "julianday(",
-            Backend::Postgres => "(",
-        };
-        let column = instant($backend, $column);
-        if let Some(from) = range.from {
-            $qb.push(format_args!(" AND {column} >= {bound_open}"))
-                .push_bind(from)
-                .push(")");
-        }
-        if let Some(until) = range.until {
-            let op = if range.until_inclusive { "<=" } else { "<" };
-            $qb.push(format_args!(" AND {column} {op} {bound_open}"))
-                .push_bind(until)
-                .push(")");
-        }
-    }};
-}
-
 /// Appends the WHERE clause of `$query` (the FROM must alias charges `c` and the balance
 /// account `a`).
 macro_rules! push_table_filters {
@@ -158,35 +105,13 @@ macro_rules! push_table_filters {
                 .push_bind(contains(description))
                 .push(" ESCAPE '\\'");
         }
-        for (column, range) in [
-            ("c.total", &query.total),
-            ("COALESCE(a.balance, 0)", &query.total_outstanding),
-        ] {
-            if let Some(min) = range.min {
-                $qb.push(format_args!(" AND {column} >= ")).push_bind(min);
-            }
-            if let Some(max) = range.max {
-                $qb.push(format_args!(" AND {column} <= ")).push_bind(max);
-            }
-        }
+        push_amount_range!($qb, "c.total", &query.total);
+        push_amount_range!($qb, "COALESCE(a.balance, 0)", &query.total_outstanding);
         if let Some(name) = &query.patient_name {
-            let pattern = contains(name);
-            $qb.push(" AND c.patient_id IN (SELECT p.id FROM patients p WHERE p.tenant_id = ")
-                .push_bind($tenant_id)
-                .push(" AND (LOWER(p.first_name) LIKE ")
-                .push_bind(pattern.clone())
-                .push(" ESCAPE '\\' OR LOWER(p.last_name) LIKE ")
-                .push_bind(pattern.clone())
-                .push(" ESCAPE '\\' OR LOWER(COALESCE(p.first_name, '') || ' ' || COALESCE(p.last_name, '')) LIKE ")
-                .push_bind(pattern)
-                .push(" ESCAPE '\\'))");
+            push_patient_name!($qb, "c.patient_id", $tenant_id, name);
         }
         if let Some(external_id) = &query.patient_external_id {
-            $qb.push(" AND c.patient_id IN (SELECT p.id FROM patients p WHERE p.tenant_id = ")
-                .push_bind($tenant_id)
-                .push(" AND p.external_id = ")
-                .push_bind(external_id.clone())
-                .push(")");
+            push_patient_external_id!($qb, "c.patient_id", $tenant_id, external_id.clone());
         }
         if let Some(range) = &query.created {
             push_time_range!($qb, $backend, "c.created_at", range);

@@ -49,8 +49,10 @@ pub mod items;
 pub mod keys;
 pub mod ledger;
 pub mod patients;
+pub mod payment_table;
 pub mod payments;
 pub mod providers;
+pub mod table;
 pub mod tenants;
 pub mod tips;
 

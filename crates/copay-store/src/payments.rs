@@ -32,6 +32,7 @@ macro_rules! payment_columns {
          p.comment, p.operation_id, p.voided_at, p.created_at, p.updated_at"
     };
 }
+pub(crate) use payment_columns;
 
 /// One charge's share of a payment, with the payment.
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use copay_service::charges::{Charge, ChargeLine, ChargePayment};
 use copay_service::items::Item;
 use copay_service::providers::Provider;
+use copay_service::refunds::Refund;
 use copay_service::settlement::Payment;
 
 use super::adjustments::AdjustmentSummaryV2;
@@ -181,7 +182,7 @@ pub struct ChargeDetailV2 {
     pub payments: Vec<ChargePaymentDetailV2>,
 }
 
-/// Gen-2 `UserTiny`: the provider a charge names as its creator.
+/// Gen-2 `UserTiny`: a provider (a charge's or payment's creator, a refund's giver).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserTiny {
@@ -471,23 +472,31 @@ fn table_payment(share: &ChargePayment) -> ChargeTablePayment {
         created_date: payment.created_date,
         payment_medium: payment.payment_medium,
         payment_method: payment.payment_method,
-        refunds: payment
+        // The charge table loads no refund givers.
+        refunds: share
+            .payment
             .refunds
-            .into_iter()
-            .map(|refund| TableRefund {
-                id: refund.id,
-                amount: refund.amount,
-                reason: refund.reason,
-                created_date: refund.created_date,
-                status: refund.status,
-                description: None,
-                creator: None,
-            })
+            .iter()
+            .map(|refund| table_refund(refund, None))
             .collect(),
     }
 }
 
-/// A provider as the `UserTiny` that created a charge.
+/// A refund as Gen-2 `TableRefund`, with the provider who gave it when the page loaded
+/// it. The single place table refunds are rendered (charge and payment tables).
+pub fn table_refund(refund: &Refund, creator: Option<&Provider>) -> TableRefund {
+    TableRefund {
+        id: refund.id.to_string(),
+        amount: refund.amount,
+        reason: refund.reason.clone(),
+        created_date: format_timestamp(refund.created_at),
+        status: refund.status.clone(),
+        description: refund.description.clone(),
+        creator: creator.map(user_tiny),
+    }
+}
+
+/// A provider as a `UserTiny` (the creator of a charge or payment, the giver of a refund).
 pub fn user_tiny(provider: &Provider) -> UserTiny {
     UserTiny {
         id: provider.id.to_string(),

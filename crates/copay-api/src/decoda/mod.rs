@@ -14,9 +14,12 @@ pub mod error;
 pub mod extract;
 pub mod items;
 pub mod patients;
+pub mod payment_table;
+pub mod payment_table_query;
 pub mod payments;
 pub mod providers;
 pub mod settlement;
+pub mod table_query;
 pub mod tenant;
 pub mod timeline;
 pub mod tips;
@@ -61,6 +64,7 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::delete_charge))
         .routes(routes!(payments::mark_no_charge))
         .routes(routes!(timeline::timeline))
+        .routes(routes!(payment_table::table))
         .routes(routes!(charges_v2::create))
         .routes(routes!(charges_v2::get))
         .routes(routes!(charges_v2::list))

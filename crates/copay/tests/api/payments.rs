@@ -28,7 +28,7 @@ crate::both_backends!(
     the_timeline_tells_a_charges_history_in_order,
 );
 
-const CASH: &str = "/billing/payment-terminal/charge/create-cash-settled";
+pub(crate) const CASH: &str = "/billing/payment-terminal/charge/create-cash-settled";
 
 async fn provider(app: &TestApp, tenant: &Tenant) -> String {
     let created = post(
@@ -41,7 +41,12 @@ async fn provider(app: &TestApp, tenant: &Tenant) -> String {
     created["id"].as_str().unwrap_or_default().to_string()
 }
 
-async fn cash(app: &TestApp, tenant: &Tenant, query: &str, charges: Value) -> (u16, Value) {
+pub(crate) async fn cash(
+    app: &TestApp,
+    tenant: &Tenant,
+    query: &str,
+    charges: Value,
+) -> (u16, Value) {
     decoda(
         app,
         tenant,
@@ -52,7 +57,7 @@ async fn cash(app: &TestApp, tenant: &Tenant, query: &str, charges: Value) -> (u
     .await
 }
 
-async fn refund(
+pub(crate) async fn refund(
     app: &TestApp,
     tenant: &Tenant,
     payment: &str,
@@ -70,11 +75,11 @@ async fn refund(
     .await
 }
 
-async fn delete(app: &TestApp, tenant: &Tenant, path: &str) -> (u16, Value) {
+pub(crate) async fn delete(app: &TestApp, tenant: &Tenant, path: &str) -> (u16, Value) {
     decoda(app, tenant, Method::DELETE, path, None).await
 }
 
-fn id_of(body: &Value) -> String {
+pub(crate) fn id_of(body: &Value) -> String {
     body["id"].as_str().unwrap_or_default().to_string()
 }
 
