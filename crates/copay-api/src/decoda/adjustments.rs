@@ -10,10 +10,10 @@ use uuid::Uuid;
 use copay_service::charges::{self as charges, Adjustment, NewAdjustment};
 use copay_service::write_offs::{self, NewWriteOff};
 
+use super::charges::AdjustmentSummary;
 use super::error::DecodaError;
 use super::extract::{DecodaJson, DecodaTenant};
 use crate::AppState;
-use crate::wire::format_timestamp;
 
 /// Gen-2 `AdjustmentCreate`.
 #[derive(Deserialize, ToSchema)]
@@ -47,29 +47,17 @@ pub struct WriteOffCreate {
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdjustmentSummaryV2 {
-    pub id: String,
-    pub charge_id: String,
-    /// Signed cents; a write-off is minus what it wrote off.
-    pub amount: i64,
-    /// `ADJUSTMENT`, `WRITE_OFF` or `EXTERNAL_SETTLEMENT`.
-    pub adjustment_type: String,
-    pub created_date: String,
-    pub reason: Option<String>,
-    pub provider_id: Option<String>,
+    #[serde(flatten)]
+    pub summary: AdjustmentSummary,
     pub location_id: Option<String>,
 }
 
 impl From<Adjustment> for AdjustmentSummaryV2 {
     fn from(adjustment: Adjustment) -> Self {
+        let location_id = adjustment.location_id.clone();
         AdjustmentSummaryV2 {
-            id: adjustment.id.to_string(),
-            charge_id: adjustment.charge_id.to_string(),
-            amount: adjustment.amount,
-            adjustment_type: adjustment.kind.as_str().to_string(),
-            created_date: format_timestamp(adjustment.created_at),
-            reason: adjustment.reason,
-            provider_id: adjustment.provider_id,
-            location_id: adjustment.location_id,
+            summary: adjustment.into(),
+            location_id,
         }
     }
 }

@@ -18,6 +18,7 @@ use super::adjustments::AdjustmentSummaryV2;
 use super::charges::{ChargeStatusWire, status_wire};
 use super::patients::PatientSummaryV2;
 use super::payments::RefundSummary;
+use super::settlement::PaymentSummary;
 use super::tips::TipDetail;
 use crate::wire::format_timestamp;
 
@@ -111,25 +112,12 @@ pub struct ItemTiny {
     pub cost: Option<i64>,
 }
 
-/// Gen-2 `Payment` (`Payment-Output`).
+/// Gen-2 `Payment` (`Payment-Output`): a `PaymentSummary` with its method and refunds.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentV2 {
-    pub id: String,
-    pub patient_id: Option<String>,
-    pub payin_id: Option<String>,
-    pub amount: i64,
-    pub status: String,
-    pub currency: String,
-    pub payin_config_id: Option<String>,
-    pub payment_medium: String,
-    pub payment_method_id: Option<String>,
-    pub stripe_payment_intent_id: Option<String>,
-    pub failed_reason: Option<String>,
-    pub updated_date: Option<String>,
-    pub created_date: String,
-    pub fee: i64,
-    pub fee_to_patient: i64,
+    #[serde(flatten)]
+    pub summary: PaymentSummary,
     /// copay stores no payment method (only a card's brand and last 4, elsewhere).
     #[schema(value_type = Option<Object>)]
     pub payment_method: Option<Value>,
@@ -433,21 +421,7 @@ pub fn payment_refunds(payment: &Payment) -> Vec<RefundSummary> {
 /// A service payment as Gen-2 `Payment-Output`.
 pub fn payment_output(payment: &Payment) -> PaymentV2 {
     PaymentV2 {
-        id: payment.id.to_string(),
-        patient_id: Some(payment.patient_id.to_string()),
-        payin_id: None,
-        amount: payment.amount,
-        status: payment.status.clone(),
-        currency: "USD".to_string(),
-        payin_config_id: None,
-        payment_medium: payment.medium.clone(),
-        payment_method_id: None,
-        stripe_payment_intent_id: None,
-        failed_reason: None,
-        updated_date: Some(format_timestamp(payment.updated_at)),
-        created_date: format_timestamp(payment.created_at),
-        fee: payment.fee,
-        fee_to_patient: 0,
+        summary: payment.clone().into(),
         payment_method: None,
         refunds: payment_refunds(payment),
     }
@@ -466,11 +440,11 @@ fn charge_payment(charge: &Charge, share: &ChargePayment) -> ChargePaymentDetail
 fn table_payment(share: &ChargePayment) -> ChargeTablePayment {
     let payment = payment_output(&share.payment);
     ChargeTablePayment {
-        id: payment.id,
+        id: payment.summary.id,
         amount: share.amount,
-        status: payment.status,
-        created_date: payment.created_date,
-        payment_medium: payment.payment_medium,
+        status: payment.summary.status,
+        created_date: payment.summary.created_date,
+        payment_medium: payment.summary.payment_medium,
         payment_method: payment.payment_method,
         // The charge table loads no refund givers.
         refunds: share

@@ -16,17 +16,10 @@ use super::charge_input::ChargeInput;
 use super::charge_views::ChargeDetailV2;
 use super::error::DecodaError;
 use super::extract::{DecodaJson, DecodaTenant};
-use super::settlement::{PaymentSummary, settled_charges};
+use super::settlement::{PaymentSummary, required_amount, settled_charges};
 use crate::AppState;
 use crate::query::QueryParams;
 use crate::wire::{FieldError, format_timestamp};
-
-fn required_amount(query: &QueryParams, key: &str) -> Result<i64, DecodaError> {
-    query
-        .parsed::<i64>(key, "a whole number of cents")
-        .map_err(DecodaError::query)?
-        .ok_or_else(|| DecodaError::query(FieldError::at(&[key], "Field required", "missing")))
-}
 
 fn external_medium(text: &str) -> Result<String, DecodaError> {
     payment_medium::external_settlement(text).map_err(|error| {

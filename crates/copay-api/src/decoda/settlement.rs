@@ -69,6 +69,14 @@ fn settled_charge(index: usize, charge: ChargeInput) -> Result<SettledCharge, De
     Ok(SettledCharge::New(Box::new(new)))
 }
 
+/// A required whole number of cents in the query.
+pub(super) fn required_amount(query: &QueryParams, key: &str) -> Result<i64, DecodaError> {
+    query
+        .parsed::<i64>(key, "a whole number of cents")
+        .map_err(DecodaError::query)?
+        .ok_or_else(|| DecodaError::query(FieldError::at(&[key], "Field required", "missing")))
+}
+
 /// The body charges of a settlement, each by id or to create.
 pub(super) fn settled_charges(body: Vec<ChargeInput>) -> Result<Vec<SettledCharge>, DecodaError> {
     if body.len() > super::charges::MAX_CHARGE_LINES {
@@ -108,12 +116,7 @@ pub async fn create_patient_credit_settled(
     DecodaJson(body): DecodaJson<Vec<ChargeInput>>,
 ) -> Result<Json<PaymentSummary>, DecodaError> {
     let query = QueryParams::parse(raw.as_deref());
-    let amount = query
-        .parsed::<i64>("amount", "a whole number of cents")
-        .map_err(DecodaError::query)?
-        .ok_or_else(|| {
-            DecodaError::query(FieldError::at(&["amount"], "Field required", "missing"))
-        })?;
+    let amount = required_amount(&query, "amount")?;
     let credit_ids = query.strings("credit_ids");
     let credit_ids = if credit_ids.is_empty() {
         None
