@@ -165,9 +165,13 @@ async fn verify_names_a_drifted_balance(app: &TestApp) {
     tx.commit().await.unwrap();
     let report = app.verify().await;
     assert_eq!(report.violations.len(), 2, "{:?}", report.violations);
-    assert!(report.violations.iter().any(|violation| violation
-        .contains(&a.clearing.to_string())
-        && violation.contains("keeps none")));
+    assert!(
+        report
+            .violations
+            .iter()
+            .any(|violation| violation.contains(&a.clearing.to_string())
+                && violation.contains("keeps none"))
+    );
 }
 
 async fn concurrent_spending_never_overdraws_credit(app: &TestApp) {
