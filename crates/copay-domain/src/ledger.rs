@@ -115,6 +115,29 @@ impl AccountKind {
         )
     }
 
+    /// Whether the account keeps a stored running balance, updated in the transaction that
+    /// posts to it. The tenant-wide accounts (revenue, discounts, clearing, …) do not:
+    /// nearly every operation of a tenant moves them, so one stored row would serialize
+    /// all of them; their balance is what their transfers sum to, computed when asked.
+    /// Their stored balance stays zero.
+    pub fn keeps_balance(self) -> bool {
+        match self {
+            AccountKind::ChargeReceivable
+            | AccountKind::PatientCredit
+            | AccountKind::ServiceLineInsuranceBalance
+            | AccountKind::ServiceLinePatientBalance => true,
+            AccountKind::Clearing
+            | AccountKind::Revenue
+            | AccountKind::Discounts
+            | AccountKind::WriteOffs
+            | AccountKind::ExternalSettlements
+            | AccountKind::Adjustments
+            | AccountKind::Refunds
+            | AccountKind::Tips
+            | AccountKind::Voids => false,
+        }
+    }
+
     /// The balance as a user reads it, from the debit-positive stored balance.
     pub fn present(self, debit_balance: Cents) -> Result<Cents, MoneyError> {
         match self.normal_side() {
@@ -262,8 +285,19 @@ pub enum Violation {
         kind: AccountKind,
         presented: Cents,
     },
+    /// An account that keeps no stored balance (see [`AccountKind::keeps_balance`]) has
+    /// one written anyway.
+    UnkeptBalanceWritten {
+        account: AccountId,
+        kind: AccountKind,
+        stored: Cents,
+    },
     Overflow {
         account: AccountId,
+    },
+    /// The transfer log as a whole does not sum to zero.
+    Unbalanced {
+        total: i128,
     },
 }
 
@@ -284,31 +318,52 @@ impl fmt::Display for Violation {
                 kind,
                 presented,
             } => write!(f, "account {account} ({kind}) is below zero: {presented}"),
+            Violation::UnkeptBalanceWritten {
+                account,
+                kind,
+                stored,
+            } => write!(
+                f,
+                "account {account} ({kind}): stored balance {stored} but its kind keeps none (it must stay 0)"
+            ),
             Violation::Overflow { account } => {
                 write!(f, "account {account}: balance out of range")
+            }
+            Violation::Unbalanced { total } => {
+                write!(f, "the transfers sum to {total} cents, not 0")
             }
         }
     }
 }
 
-/// Compares each stored balance with the sum of its transfers (debit-positive) and
-/// checks the floors. `recomputed` lacks accounts that have no transfers; those must be 0.
+/// Compares each stored balance with the sum of its transfers (debit-positive), checks
+/// that accounts keeping no balance have none stored, checks the floors, and checks that
+/// all transfers together sum to zero. `recomputed` lacks accounts that have no
+/// transfers; their sum is 0.
 pub fn check_accounts(
     accounts: &[Account],
     recomputed: &HashMap<AccountId, Cents>,
 ) -> Vec<Violation> {
     let mut violations = Vec::new();
     for account in accounts {
-        let expected = recomputed.get(&account.id).copied().unwrap_or(Cents::ZERO);
-        if expected != account.balance {
+        let sum = recomputed.get(&account.id).copied().unwrap_or(Cents::ZERO);
+        if !account.kind.keeps_balance() {
+            if account.balance != Cents::ZERO {
+                violations.push(Violation::UnkeptBalanceWritten {
+                    account: account.id,
+                    kind: account.kind,
+                    stored: account.balance,
+                });
+            }
+        } else if sum != account.balance {
             violations.push(Violation::BalanceMismatch {
                 account: account.id,
                 kind: account.kind,
                 stored: account.balance,
-                recomputed: expected,
+                recomputed: sum,
             });
         }
-        match account.presented() {
+        match account.kind.present(sum) {
             Ok(presented) if account.kind.has_zero_floor() && presented.is_negative() => violations
                 .push(Violation::BelowFloor {
                     account: account.id,
@@ -320,6 +375,11 @@ pub fn check_accounts(
                 account: account.id,
             }),
         }
+    }
+    // Wide enough that no partial sum overflows.
+    let total: i128 = recomputed.values().map(|sum| i128::from(sum.get())).sum();
+    if total != 0 {
+        violations.push(Violation::Unbalanced { total });
     }
     violations
 }

@@ -274,6 +274,24 @@ pub(crate) async fn create_in_tx(
     new: NewCharge,
 ) -> Result<Uuid, ServiceError> {
     patients::get_in_tx(tx, tenant_id, new.patient_id).await?;
+    Ok(create_for_locked_patient(tx, tenant_id, new).await?.row.id)
+}
+
+/// A charge [`create_for_locked_patient`] wrote, as it stands at the end of the creation.
+pub(crate) struct Created {
+    pub row: ChargeRow,
+    /// Its receivable and what it owes, when known without a read (a charge created with
+    /// tips has them posted afterwards, which may change both its status and balance).
+    pub owed: Option<(Uuid, Cents)>,
+}
+
+/// [`create_in_tx`] for a caller that has already locked (and so found) the patient in
+/// this transaction: it does not lock them again.
+pub(crate) async fn create_for_locked_patient(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    new: NewCharge,
+) -> Result<Created, ServiceError> {
     for (index, line) in new.lines.iter().enumerate() {
         if line.quantity <= 0 {
             return Err(ServiceError::invalid(
@@ -282,15 +300,30 @@ pub(crate) async fn create_in_tx(
             ));
         }
     }
+    // The catalogue items the lines name, in one read.
+    let named: Vec<Uuid> = new
+        .lines
+        .iter()
+        .filter_map(|line| match &line.item {
+            LineItem::Existing(id) => Some(*id),
+            LineItem::Priced { item_id, .. } => *item_id,
+            LineItem::New(_) => None,
+        })
+        .collect();
+    let catalogue = copay_store::items::get_many_in_tx(tx, tenant_id, &named).await?;
+    let find_item = |id: &Uuid| {
+        catalogue
+            .iter()
+            .find(|item| item.id == *id)
+            .ok_or_else(|| not_found("item", id))
+    };
     // Resolve each line: its catalogue item (existing or new) and unit price.
     let mut resolved: Vec<(Option<Uuid>, Option<String>, i64)> =
         Vec::with_capacity(new.lines.len());
     for (index, line) in new.lines.iter().enumerate() {
         let resolved_line = match &line.item {
             LineItem::Existing(id) => {
-                let item = copay_store::items::get_in_tx(tx, tenant_id, *id)
-                    .await?
-                    .ok_or_else(|| not_found("item", id))?;
+                let item = find_item(id)?;
                 (Some(item.id), None, item.price)
             }
             LineItem::New(item) => {
@@ -309,9 +342,7 @@ pub(crate) async fn create_in_tx(
                 unit_price,
             } => {
                 if let Some(id) = item_id {
-                    copay_store::items::get_in_tx(tx, tenant_id, *id)
-                        .await?
-                        .ok_or_else(|| not_found("item", id))?;
+                    find_item(id)?;
                 }
                 (*item_id, name.clone(), *unit_price)
             }
@@ -385,16 +416,14 @@ pub(crate) async fn create_in_tx(
             error.into()
         });
     }
-    for (position, ((line, (item_id, name, price)), line_total)) in new
+    let lines: Vec<ChargeItemRow> = new
         .lines
         .iter()
         .zip(&resolved)
         .zip(&priced.line_totals)
         .enumerate()
-    {
-        rows::insert_item(
-            tx,
-            &ChargeItemRow {
+        .map(
+            |(position, ((line, (item_id, name, price)), line_total))| ChargeItemRow {
                 id: Uuid::now_v7(),
                 tenant_id,
                 charge_id: row.id,
@@ -410,8 +439,8 @@ pub(crate) async fn create_in_tx(
                 attributes: Json(Value::Object(Map::new())),
             },
         )
-        .await?;
-    }
+        .collect();
+    rows::insert_items(tx, &lines).await?;
 
     let accounts = charge_accounts(tx, tenant_id, row.id).await?;
     let mut transfers = Vec::new();
@@ -479,6 +508,10 @@ pub(crate) async fn create_in_tx(
             .await?;
         }
     }
+    let owed = new
+        .tips
+        .is_empty()
+        .then_some((accounts.receivable, opening.outstanding));
     for (index, (provider_id, amount)) in new.tips.into_iter().enumerate() {
         let tip = crate::tips::NewTip {
             charge_id: row.id,
@@ -494,7 +527,7 @@ pub(crate) async fn create_in_tx(
                 other => other,
             })?;
     }
-    Ok(row.id)
+    Ok(Created { row, owed })
 }
 
 /// An adjustment asked for: a signed amount (positive raises what is owed).

@@ -258,18 +258,38 @@ pub async fn settle(
 
     // Charges without an id are created first, with the create rules; an overpayment
     // buys credit through a charge of its own, paid first so it always gets all of it.
+    // The patient is locked already, and a charge created here is this transaction's
+    // own row: it needs neither a lock nor a read back when creating it told us what it
+    // owes.
     let mut charge_ids = Vec::with_capacity(settlement.charges.len() + 1);
+    let mut created: Vec<charges::Created> = Vec::new();
     if overpayment > 0 {
         let purchase = credit_purchase(patient_id, overpayment);
-        charge_ids.push(charges::create_in_tx(&mut tx, tenant_id, purchase).await?);
+        created.push(charges::create_for_locked_patient(&mut tx, tenant_id, purchase).await?);
+        charge_ids.push(created[created.len() - 1].row.id);
     }
     for charge in settlement.charges {
         charge_ids.push(match charge {
             SettledCharge::Existing(id) => id,
-            SettledCharge::New(new) => charges::create_in_tx(&mut tx, tenant_id, *new).await?,
+            SettledCharge::New(new) => {
+                let charge = charges::create_for_locked_patient(&mut tx, tenant_id, *new).await?;
+                let id = charge.row.id;
+                created.push(charge);
+                id
+            }
         });
     }
-    let locked = lock_charges(&mut tx, tenant_id, &charge_ids).await?;
+    let known: Vec<&charges::Created> = created
+        .iter()
+        .filter(|charge| charge.owed.is_some())
+        .collect();
+    let to_lock: Vec<Uuid> = charge_ids
+        .iter()
+        .copied()
+        .filter(|id| !known.iter().any(|charge| charge.row.id == *id))
+        .collect();
+    let mut locked = lock_charges(&mut tx, tenant_id, &to_lock).await?;
+    locked.extend(known.iter().map(|charge| charge.row.clone()));
     if let Some(void) = locked
         .iter()
         .find(|charge| charge.status == ChargeStatus::Void.as_str())
@@ -284,7 +304,14 @@ pub async fn settle(
         if owed.iter().any(|(charge, _, _)| charge == id) {
             continue;
         }
-        let (receivable, balance) = outstanding(&mut tx, tenant_id, *id).await?;
+        let (receivable, balance) = match known
+            .iter()
+            .find(|charge| charge.row.id == *id)
+            .and_then(|charge| charge.owed)
+        {
+            Some(owes) => owes,
+            None => outstanding(&mut tx, tenant_id, *id).await?,
+        };
         owed.push((*id, receivable, balance));
     }
     let total_owed = Cents::checked_sum(owed.iter().map(|(_, _, o)| *o))

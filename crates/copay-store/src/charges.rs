@@ -201,6 +201,37 @@ pub async fn insert_item(tx: &mut Tx, row: &ChargeItemRow) -> StoreResult<()> {
     Ok(())
 }
 
+/// Inserts a charge's lines in one statement.
+pub async fn insert_items(tx: &mut Tx, rows: &[ChargeItemRow]) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    on_tx!(tx, conn => {
+        let mut qb = sqlx::QueryBuilder::new(
+            "INSERT INTO charge_items (id, tenant_id, charge_id, item_id, position, quantity, unit_price, \
+             discount_amount, discount_percentage_millionths, tax_amount, line_total, name, attributes) ",
+        );
+        qb.push_values(rows, |mut values, row| {
+            values
+                .push_bind(row.id)
+                .push_bind(row.tenant_id)
+                .push_bind(row.charge_id)
+                .push_bind(row.item_id)
+                .push_bind(row.position)
+                .push_bind(row.quantity)
+                .push_bind(row.unit_price)
+                .push_bind(row.discount_amount)
+                .push_bind(row.discount_percentage_millionths)
+                .push_bind(row.tax_amount)
+                .push_bind(row.line_total)
+                .push_bind(row.name.clone())
+                .push_bind(row.attributes.clone());
+        });
+        qb.build().execute(conn).await.map(|done| done.rows_affected())
+    })?;
+    Ok(())
+}
+
 pub async fn insert_adjustment(tx: &mut Tx, row: &AdjustmentRow) -> StoreResult<()> {
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO charge_adjustments (id, tenant_id, charge_id, amount, adjustment_type, reason, provider_id, \

@@ -101,6 +101,24 @@ pub async fn get_in_tx(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> StoreResult<Op
     Ok(row)
 }
 
+/// The tenant's items among `ids`, in one statement (those it lacks are left out).
+pub async fn get_many_in_tx(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    ids: &[Uuid],
+) -> StoreResult<Vec<ItemRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = on_tx!(tx, conn => {
+        let mut qb = sqlx::QueryBuilder::new(select_item!("WHERE tenant_id = "));
+        qb.push_bind(tenant_id);
+        push_in!(qb, "id", ids);
+        qb.build_query_as::<ItemRow>().fetch_all(conn).await
+    })?;
+    Ok(rows)
+}
+
 /// Narrowing for the catalogue list. Text filters match anywhere, without case.
 #[derive(Debug, Clone, Default)]
 pub struct ItemQuery {

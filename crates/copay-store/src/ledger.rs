@@ -1,9 +1,10 @@
 //! Ledger persistence: accounts with their running balances, operations and transfers.
 //!
-//! [`post_operation`] is the only way money moves: it locks the touched accounts in id
-//! order (PostgreSQL `FOR UPDATE`; SQLite already holds the write lock from
-//! `BEGIN IMMEDIATE`), lets the domain apply the transfers, and writes the new balances
-//! and the transfers in the caller's transaction.
+//! [`post_operation`] is the only way money moves: it locks the touched accounts that keep
+//! a stored balance in id order (PostgreSQL `FOR UPDATE`; SQLite already holds the write
+//! lock from `BEGIN IMMEDIATE`), lets the domain apply the transfers, and writes their new
+//! balances and the transfers in the caller's transaction. The tenant-wide accounts keep
+//! no stored balance (`AccountKind::keeps_balance`): theirs is their transfers' sum.
 
 use std::collections::HashMap;
 
@@ -137,14 +138,14 @@ fn to_account((id, kind, balance): (Uuid, String, i64)) -> StoreResult<Account> 
     })
 }
 
-/// Reads and locks the given accounts of a tenant, in id order so that concurrent
-/// operations touching the same accounts cannot deadlock.
+/// Reads the given accounts of a tenant, locking those that keep a stored balance in id
+/// order so that concurrent operations touching the same accounts cannot deadlock.
 ///
-/// On PostgreSQL only accounts with a floor are locked: the others (the tenant-wide
-/// revenue, discounts, clearing … accounts that most operations touch) are read as
-/// they are, and [`post_operation`] leaves their change for [`Tx::commit`], which adds it
-/// to whatever the balance is then. Their balances read here include what this
-/// transaction has left for commit.
+/// On PostgreSQL the tenant-wide accounts (revenue, discounts, clearing, …; see
+/// [`AccountKind::keeps_balance`]) are read without a lock: nothing about them is
+/// written, so nearly every operation of a tenant touching them does not queue on them.
+/// Their balance here is the stored zero, not their transfers' sum; [`post_operation`]
+/// needs only their kind. SQLite's `BEGIN IMMEDIATE` already holds the write lock.
 pub async fn lock_accounts(
     tx: &mut Tx,
     tenant_id: Uuid,
@@ -158,12 +159,12 @@ pub async fn lock_accounts(
     }
     let rows: Vec<(Uuid, String, i64)> = match tx {
         Tx::Postgres(tx) => {
-            let floored: Vec<&str> = AccountKind::ALL
+            let kept: Vec<&str> = AccountKind::ALL
                 .iter()
-                .filter(|kind| kind.has_zero_floor())
+                .filter(|kind| kind.keeps_balance())
                 .map(|kind| kind.as_str())
                 .collect();
-            let mut rows: Vec<(Uuid, String, i64)> = sqlx::query_as(
+            sqlx::query_as(
                 "WITH locked AS ( \
                    SELECT id, kind, balance FROM ledger_accounts \
                    WHERE tenant_id = $1 AND id = ANY($2) AND kind = ANY($3) ORDER BY id FOR UPDATE) \
@@ -173,16 +174,11 @@ pub async fn lock_accounts(
             )
             .bind(tenant_id)
             .bind(&ids)
-            .bind(&floored)
+            .bind(&kept)
             .fetch_all(&mut **tx)
-            .await?;
-            for (id, _, balance) in &mut rows {
-                *balance = balance.saturating_add(tx.deferred.get(id).copied().unwrap_or(0));
-            }
-            rows
+            .await?
         }
         Tx::Sqlite(tx) => {
-            // `BEGIN IMMEDIATE` already holds the write lock: a plain read is enough.
             let mut query = sqlx::QueryBuilder::new(
                 "SELECT id, kind, balance FROM ledger_accounts WHERE tenant_id = ",
             );
@@ -247,24 +243,14 @@ pub async fn post_operation(
             query.build().execute(conn).await.map(|done| done.rows_affected())
         })?;
     }
+    // Only accounts that keep a stored balance have one to write (and were locked).
     let mut changed: Vec<&Account> = accounts
         .values()
-        .filter(|account| before.get(&account.id) != Some(&account.balance))
+        .filter(|account| {
+            account.kind.keeps_balance() && before.get(&account.id) != Some(&account.balance)
+        })
         .collect();
     changed.sort_by_key(|account| account.id);
-    if let Tx::Postgres(tx) = tx {
-        // Accounts without a floor were not locked (see `lock_accounts`): their change
-        // waits for commit.
-        changed.retain(|account| {
-            if account.kind.has_zero_floor() {
-                return true;
-            }
-            let was = before.get(&account.id).map_or(0, |balance| balance.get());
-            let pending = tx.deferred.entry(account.id).or_insert(0);
-            *pending = pending.saturating_add(account.balance.get().saturating_sub(was));
-            false
-        });
-    }
     if !changed.is_empty() {
         on_tx!(tx, conn => {
             let mut query = sqlx::QueryBuilder::new("UPDATE ledger_accounts SET balance = CASE id");
@@ -281,7 +267,8 @@ pub async fn post_operation(
     Ok(operation_id)
 }
 
-/// The balance of one account as stored (debit-positive), if the tenant has it.
+/// The balance of one account (debit-positive), if the tenant has it: the stored one, or
+/// for an account that keeps none its transfers' sum.
 pub async fn account_balance(
     tx: &mut Tx,
     tenant_id: Uuid,
@@ -293,16 +280,25 @@ pub async fn account_balance(
         .bind(id)
         .fetch_optional(conn)
         .await)?;
-    let pending = match tx {
-        Tx::Postgres(tx) => row
-            .as_ref()
-            .and_then(|(id, ..)| tx.deferred.get(id).copied()),
-        Tx::Sqlite(_) => None,
+    let Some(mut account) = row.map(to_account).transpose()? else {
+        return Ok(None);
     };
-    row.map(|(id, kind, balance)| {
-        to_account((id, kind, balance.saturating_add(pending.unwrap_or(0))))
-    })
-    .transpose()
+    if !account.kind.keeps_balance() {
+        account.balance = Cents::new(transfer_sum(tx, tenant_id, id).await?);
+    }
+    Ok(Some(account))
+}
+
+/// Debit-positive sum of one account's transfers.
+async fn transfer_sum(tx: &mut Tx, tenant_id: Uuid, id: AccountId) -> StoreResult<i64> {
+    let sum: i64 = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN debit_account_id = $2 THEN amount ELSE -amount END), 0) AS BIGINT) \
+         FROM ledger_transfers WHERE tenant_id = $1 AND (debit_account_id = $2 OR credit_account_id = $2)")
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_one(conn)
+        .await)?;
+    Ok(sum)
 }
 
 /// A transfer whose stored rows break a rule the schema cannot express.
@@ -313,7 +309,8 @@ pub struct TransferFault {
 }
 
 impl Store {
-    /// Every account with its stored balance, streamed so memory stays per-row.
+    /// Every account with its stored balance (zero for accounts that keep none), streamed
+    /// so memory stays per-row.
     pub async fn all_accounts(&self) -> StoreResult<Vec<Account>> {
         const SQL: &str = "SELECT id, kind, balance FROM ledger_accounts ORDER BY id";
         let mut accounts = Vec::new();

@@ -151,52 +151,14 @@ pub struct Store {
 /// A write transaction on either backend. Dropping it without [`Tx::commit`] rolls back.
 pub enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
-    Postgres(PgTx),
-}
-
-/// A PostgreSQL transaction, and the balance changes of accounts without a floor that
-/// [`ledger::post_operation`] leaves for commit. It derefs to the connection, so
-/// `&mut **tx` runs a query in it as for SQLite.
-pub struct PgTx {
-    tx: Transaction<'static, Postgres>,
-    /// Account id → change of its stored balance, applied by [`Tx::commit`].
-    pub(crate) deferred: std::collections::BTreeMap<uuid::Uuid, i64>,
-}
-
-impl std::ops::Deref for PgTx {
-    type Target = sqlx::PgConnection;
-    fn deref(&self) -> &Self::Target {
-        &self.tx
-    }
-}
-
-impl std::ops::DerefMut for PgTx {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
-    }
+    Postgres(Transaction<'static, Postgres>),
 }
 
 impl Tx {
     pub async fn commit(self) -> StoreResult<()> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(mut tx) => {
-                // Last, in id order: a tenant-wide account (revenue, say) that every
-                // charge moves stays locked only for this and the commit, not for the
-                // whole use case, and concurrent commits take the locks in one order.
-                for (id, delta) in std::mem::take(&mut tx.deferred) {
-                    if delta != 0 {
-                        sqlx::query(
-                            "UPDATE ledger_accounts SET balance = balance + $1 WHERE id = $2",
-                        )
-                        .bind(delta)
-                        .bind(id)
-                        .execute(&mut *tx.tx)
-                        .await?;
-                    }
-                }
-                tx.tx.commit().await?
-            }
+            Tx::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
     }
@@ -312,10 +274,7 @@ impl Store {
                 let writer = self.writer.as_ref().unwrap_or(pool);
                 Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)
             }
-            Db::Postgres(pool) => Tx::Postgres(PgTx {
-                tx: pool.begin().await?,
-                deferred: std::collections::BTreeMap::new(),
-            }),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
 

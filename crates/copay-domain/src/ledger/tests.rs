@@ -131,7 +131,8 @@ fn check_names_the_drifted_and_negative_accounts() {
     receivable.balance = Cents::new(10);
     // Debit-positive +5 on a credit-normal account presents as −5.
     credit.balance = Cents::new(5);
-    let recomputed = HashMap::from([(credit.id, Cents::new(5))]);
+    // Revenue keeps no stored balance: its transfers' sum balances the log.
+    let recomputed = HashMap::from([(credit.id, Cents::new(5)), (fine.id, Cents::new(-5))]);
     let violations = check_accounts(&[receivable, credit, fine], &recomputed);
     assert_eq!(
         violations,
@@ -150,6 +151,27 @@ fn check_names_the_drifted_and_negative_accounts() {
         ]
     );
     assert!(violations[0].to_string().contains("stored balance 10"));
+}
+
+#[test]
+fn check_names_a_written_tenant_wide_balance_and_an_unbalanced_log() {
+    let mut revenue = account(AccountKind::Revenue);
+    let clearing = account(AccountKind::Clearing);
+    revenue.balance = Cents::new(-7);
+    // Its transfers sum to -7, but revenue keeps no stored balance: it must stay 0.
+    let recomputed = HashMap::from([(revenue.id, Cents::new(-7)), (clearing.id, Cents::new(3))]);
+    let violations = check_accounts(&[revenue, clearing], &recomputed);
+    assert_eq!(
+        violations,
+        vec![
+            Violation::UnkeptBalanceWritten {
+                account: revenue.id,
+                kind: AccountKind::Revenue,
+                stored: Cents::new(-7),
+            },
+            Violation::Unbalanced { total: -4 },
+        ]
+    );
 }
 
 /// A random operation: a few transfers between accounts picked by index.
@@ -195,7 +217,14 @@ proptest! {
             }
         }
         let recomputed = recompute(&log).unwrap();
-        let stored: Vec<Account> = book.values().copied().collect();
+        // What the store keeps: no stored balance for the tenant-wide accounts.
+        let stored: Vec<Account> = book
+            .values()
+            .map(|account| Account {
+                balance: if account.kind.keeps_balance() { account.balance } else { Cents::ZERO },
+                ..*account
+            })
+            .collect();
         prop_assert_eq!(check_accounts(&stored, &recomputed), vec![]);
     }
 }

@@ -142,7 +142,7 @@ async fn verify_names_a_drifted_balance(app: &TestApp) {
 
     let mut tx = app.store().begin().await.unwrap();
     copay_store::on_tx!(&mut tx, conn => sqlx::query("UPDATE ledger_accounts SET balance = balance + 1 WHERE id = $1")
-        .bind(a.clearing)
+        .bind(a.credit)
         .execute(conn)
         .await
         .map(|_| ()))
@@ -151,8 +151,27 @@ async fn verify_names_a_drifted_balance(app: &TestApp) {
 
     let report = app.verify().await;
     assert_eq!(report.violations.len(), 1, "{:?}", report.violations);
-    assert!(report.violations[0].contains(&a.clearing.to_string()));
-    assert!(report.violations[0].contains("stored balance 501"));
+    assert!(report.violations[0].contains(&a.credit.to_string()));
+    assert!(report.violations[0].contains("stored balance -499"));
+
+    // A tenant-wide account keeps no stored balance: one written is named too.
+    let mut tx = app.store().begin().await.unwrap();
+    copay_store::on_tx!(&mut tx, conn => sqlx::query("UPDATE ledger_accounts SET balance = 1 WHERE id = $1")
+        .bind(a.clearing)
+        .execute(conn)
+        .await
+        .map(|_| ()))
+    .unwrap();
+    tx.commit().await.unwrap();
+    let report = app.verify().await;
+    assert_eq!(report.violations.len(), 2, "{:?}", report.violations);
+    assert!(
+        report
+            .violations
+            .iter()
+            .any(|violation| violation.contains(&a.clearing.to_string())
+                && violation.contains("keeps none"))
+    );
 }
 
 async fn concurrent_spending_never_overdraws_credit(app: &TestApp) {
