@@ -11,6 +11,7 @@ pub mod claim_creations;
 pub mod credits;
 pub mod encounters;
 pub mod error;
+pub mod events;
 pub mod idempotency;
 pub mod items;
 mod paging;
@@ -23,6 +24,9 @@ pub mod tenants;
 pub mod tips;
 pub mod verify;
 pub mod voids;
+pub mod webhook_delivery;
+pub mod webhook_signing;
+pub mod webhooks;
 pub mod write_offs;
 
 pub use auth::{AuthError, Authenticator, IssuedToken, TenantCtx};

@@ -52,6 +52,7 @@ pub mod payments;
 pub mod providers;
 pub mod tenants;
 pub mod tips;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
