@@ -20,3 +20,4 @@ mod payments;
 mod providers;
 mod settlement;
 mod tips_adjustments;
+mod webhooks;

@@ -1,0 +1,84 @@
+//! What a webhook receiver gets: the event's object in the shapes of the webhook's
+//! generation, inside Decoda's envelope `{"id", "type", "data", "createdDate", "alertId"}`
+//! (`id` is the delivery's id, `alertId` the event's). Installed into the service layer
+//! at start-up ([`install`]); the service stores the rendered bytes once.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use copay_service::events::{EventToRender, Generation, PayloadRenderer, RenderFuture, Subject};
+use copay_service::{ServiceError, TenantCtx};
+use copay_store::Store;
+
+use super::charges::ChargeSummaryV1;
+use super::patients::{PatientSummaryV1, PatientSummaryV2};
+use crate::candid::charge_captures::ChargeCaptureResponse;
+use crate::candid::claim_creations::ClaimCreationResponse;
+use crate::wire::format_timestamp;
+
+struct DecodaPayloads;
+
+/// Makes the service layer render webhook bodies with Decoda's shapes.
+pub fn install() {
+    copay_service::events::install_renderer(Arc::new(DecodaPayloads));
+}
+
+fn to_value(shape: impl Serialize) -> Value {
+    serde_json::to_value(shape).unwrap_or(Value::Null)
+}
+
+async fn data(store: &Store, event: &EventToRender) -> Result<Value, ServiceError> {
+    // The readers take a tenant context; only its id matters to them.
+    let tenant = TenantCtx {
+        tenant_id: event.tenant_id,
+        slug: String::new(),
+        credential_id: Uuid::nil(),
+    };
+    let rendered = match event.subject {
+        Subject::Patient(id) => {
+            copay_service::patients::get(store, &tenant, id)
+                .await
+                .map(|patient| match event.generation {
+                    Generation::V1 => to_value(PatientSummaryV1::from(patient)),
+                    Generation::V2 => to_value(PatientSummaryV2::from(patient)),
+                })
+        }
+        Subject::Charge(id) => copay_service::charges::get(store, &tenant, id)
+            .await
+            .map(|charge| to_value(ChargeSummaryV1::from(charge))),
+        Subject::ChargeCapture(id) => copay_service::charge_captures::get(store, &tenant, id)
+            .await
+            .map(|capture| to_value(ChargeCaptureResponse::from(capture))),
+        Subject::ClaimCreation(id) => copay_service::claim_creations::get(store, &tenant, id)
+            .await
+            .map(|creation| to_value(ClaimCreationResponse::from(creation))),
+        Subject::Payment(_) | Subject::Refund(_) | Subject::Adjustment(_) => {
+            return Ok(json!({ "id": event.subject.id().to_string() }));
+        }
+    };
+    match rendered {
+        Ok(value) => Ok(value),
+        // Gone since (deleted): the receiver still learns which object it was.
+        Err(ServiceError::NotFound { .. }) => Ok(json!({ "id": event.subject.id().to_string() })),
+        Err(other) => Err(other),
+    }
+}
+
+impl PayloadRenderer for DecodaPayloads {
+    fn data<'a>(&'a self, store: &'a Store, event: &'a EventToRender) -> RenderFuture<'a> {
+        Box::pin(data(store, event))
+    }
+
+    fn envelope(&self, delivery_id: Uuid, event: &EventToRender, data: Value) -> Value {
+        json!({
+            "id": delivery_id.to_string(),
+            "type": event.event_type,
+            "data": data,
+            "createdDate": format_timestamp(event.created_at),
+            "alertId": event.event_id.to_string(),
+        })
+    }
+}
