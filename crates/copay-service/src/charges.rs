@@ -452,6 +452,13 @@ pub(crate) async fn create_in_tx(
             .await?;
         }
     }
+    crate::events::record_in_tx(
+        tx,
+        tenant_id,
+        crate::events::EventType::ChargeCreated,
+        crate::events::Subject::Charge(row.id),
+    )
+    .await?;
     Ok(row.id)
 }
 
@@ -545,6 +552,13 @@ pub async fn adjust(
         .to_string();
     charge.updated_at = now;
     rows::set_status(&mut tx, &charge).await?;
+    crate::events::record_in_tx(
+        &mut tx,
+        tenant_id,
+        crate::events::EventType::AdjustmentCreated,
+        crate::events::Subject::Adjustment(row.id),
+    )
+    .await?;
     tx.commit().await?;
     adjustment_from_row(row)
 }

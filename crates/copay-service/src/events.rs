@@ -35,6 +35,7 @@ pub enum EventType {
     PaymentCreated,
     PaymentSucceeded,
     RefundCreated,
+    RefundSucceeded,
     AdjustmentCreated,
     ChargeCaptureCreated,
     ChargeCaptureUpdated,
@@ -42,13 +43,14 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 10] = [
+    pub const ALL: [EventType; 11] = [
         EventType::PatientCreated,
         EventType::PatientUpdated,
         EventType::ChargeCreated,
         EventType::PaymentCreated,
         EventType::PaymentSucceeded,
         EventType::RefundCreated,
+        EventType::RefundSucceeded,
         EventType::AdjustmentCreated,
         EventType::ChargeCaptureCreated,
         EventType::ChargeCaptureUpdated,
@@ -63,6 +65,7 @@ impl EventType {
             EventType::PaymentCreated => "PAYMENT_CREATED",
             EventType::PaymentSucceeded => "PAYMENT_SUCCEEDED",
             EventType::RefundCreated => "REFUND_CREATED",
+            EventType::RefundSucceeded => "REFUND_SUCCEEDED",
             EventType::AdjustmentCreated => "ADJUSTMENT_CREATED",
             EventType::ChargeCaptureCreated => "CHARGE_CAPTURE_CREATED",
             EventType::ChargeCaptureUpdated => "CHARGE_CAPTURE_UPDATED",
@@ -157,6 +160,20 @@ pub async fn record_in_tx(
     rows::insert_event(tx, &event).await?;
     for webhook_id in subscribed {
         rows::insert_pending_delivery(tx, Uuid::now_v7(), &event, webhook_id).await?;
+    }
+    Ok(())
+}
+
+/// Several events about one object, in this order (say a payment created and succeeded
+/// at once).
+pub async fn record_many_in_tx(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    event_types: &[EventType],
+    subject: Subject,
+) -> Result<(), ServiceError> {
+    for event_type in event_types {
+        record_in_tx(tx, tenant_id, *event_type, subject).await?;
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod claim_creations;
 pub mod credits;
 pub mod encounters;
 pub mod error;
+pub mod event_subjects;
 pub mod events;
 pub mod idempotency;
 pub mod items;

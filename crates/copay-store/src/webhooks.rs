@@ -515,3 +515,36 @@ impl Store {
         .map_err(Into::into)
     }
 }
+
+/// Reads of the objects events are about that no other module offers by id.
+impl Store {
+    pub async fn refund_by_id(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<Option<crate::payments::RefundRow>> {
+        on_db!(self, pool => sqlx::query_as::<_, crate::payments::RefundRow>(
+            "SELECT id, tenant_id, payment_id, amount, reason, description, provider_id, location_id, \
+             status, credit_id, operation_id, created_at FROM refunds WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)
+        .map_err(Into::into)
+    }
+
+    pub async fn adjustment_by_id(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<Option<crate::charges::AdjustmentRow>> {
+        on_db!(self, pool => sqlx::query_as::<_, crate::charges::AdjustmentRow>(
+            "SELECT id, tenant_id, charge_id, amount, adjustment_type, reason, provider_id, location_id, \
+             operation_id, created_at FROM charge_adjustments WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)
+        .map_err(Into::into)
+    }
+}

@@ -13,8 +13,13 @@ use copay_service::events::{EventToRender, Generation, PayloadRenderer, RenderFu
 use copay_service::{ServiceError, TenantCtx};
 use copay_store::Store;
 
-use super::charges::ChargeSummaryV1;
+use copay_service::event_subjects as subjects;
+
+use super::adjustments::AdjustmentSummaryV2;
+use super::charges::{AdjustmentSummary, ChargeSummaryV1};
 use super::patients::{PatientSummaryV1, PatientSummaryV2};
+use super::payments::RefundSummary;
+use super::settlement::PaymentSummary;
 use crate::candid::charge_captures::ChargeCaptureResponse;
 use crate::candid::claim_creations::ClaimCreationResponse;
 use crate::wire::format_timestamp;
@@ -55,8 +60,19 @@ async fn data(store: &Store, event: &EventToRender) -> Result<Value, ServiceErro
         Subject::ClaimCreation(id) => copay_service::claim_creations::get(store, &tenant, id)
             .await
             .map(|creation| to_value(ClaimCreationResponse::from(creation))),
-        Subject::Payment(_) | Subject::Refund(_) | Subject::Adjustment(_) => {
-            return Ok(json!({ "id": event.subject.id().to_string() }));
+        Subject::Payment(id) => subjects::payment(store, event.tenant_id, id)
+            .await
+            .map(|payment| to_value(PaymentSummary::from(payment))),
+        Subject::Refund(id) => subjects::refund(store, event.tenant_id, id)
+            .await
+            .map(|refund| to_value(RefundSummary::from(refund))),
+        Subject::Adjustment(id) => {
+            subjects::adjustment(store, event.tenant_id, id)
+                .await
+                .map(|adjustment| match event.generation {
+                    Generation::V1 => to_value(AdjustmentSummary::from(adjustment)),
+                    Generation::V2 => to_value(AdjustmentSummaryV2::from(adjustment)),
+                })
         }
     };
     match rendered {

@@ -57,6 +57,7 @@ webhook_tests!(
     refused_requests_emit_nothing,
     nothing_is_lost_when_killed_mid_delivery,
     tenant_webhook_config_delivers_too,
+    billing_changes_emit_their_events,
 );
 
 fn fast(config: &mut ServerConfig) {
@@ -1101,5 +1102,131 @@ async fn two_replicas_deliver_each_event_once() {
         0
     );
     second.shutdown().await.expect("second replica stops");
+    app.stop().await;
+}
+
+async fn billing_changes_emit_their_events(app: TestApp) {
+    use crate::settlement::{by_id, charge, patient, post};
+    let receiver = Receiver::start(|_| {}).await;
+    let tenant = app.tenant("acme").await;
+    let kinds = [
+        "CHARGE_CREATED",
+        "ADJUSTMENT_CREATED",
+        "PAYMENT_CREATED",
+        "PAYMENT_SUCCEEDED",
+        "REFUND_CREATED",
+        "REFUND_SUCCEEDED",
+    ];
+    let v1 = create_webhook(&app, &tenant, "/v1/webhook", &receiver.url(), &kinds).await;
+    let v2 = create_webhook(&app, &tenant, "/webhook/decoda", &receiver.url(), &kinds).await;
+    let patient = patient(&app, &tenant).await;
+    let charge_id = charge(&app, &tenant, &patient, 5000).await;
+    // Refused: an unknown patient writes no charge and no event.
+    let (status, _) = decoda(
+        &app,
+        &tenant,
+        Method::POST,
+        "/v1/charge/create",
+        Some(json!({"patientId": "0190d7a4-0000-7000-8000-000000000000", "customAmount": 1, "totalOutstanding": 1})),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let adjustment = post(
+        &app,
+        &tenant,
+        "/v1/charge/adjust",
+        json!({"chargeId": charge_id, "amount": -1000, "reason": "courtesy"}),
+    )
+    .await;
+    let (status, payment) = decoda(
+        &app,
+        &tenant,
+        Method::POST,
+        "/billing/payment-terminal/charge/create-cash-settled?payment_medium=CASH&amount=4000",
+        Some(by_id(&[&charge_id])),
+    )
+    .await;
+    assert_eq!(status, 200, "{payment}");
+    let provider = post(
+        &app,
+        &tenant,
+        "/v1/provider/create",
+        json!({"firstName": "Rhea", "email": "rhea@example.invalid", "roles": ["PROVIDER"]}),
+    )
+    .await;
+    let refund = post(
+        &app,
+        &tenant,
+        "/billing/payment/refund",
+        json!({"paymentId": payment["id"], "providerId": provider["id"], "amount": 1500, "reason": "OTHER"}),
+    )
+    .await;
+    receiver
+        .wait_for(Duration::from_secs(15), "12 deliveries", |r| r.len() >= 12)
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let expected_ids = [
+        charge_id.clone(),
+        adjustment["id"].as_str().unwrap_or_default().to_string(),
+        payment["id"].as_str().unwrap_or_default().to_string(),
+        payment["id"].as_str().unwrap_or_default().to_string(),
+        refund["id"].as_str().unwrap_or_default().to_string(),
+        refund["id"].as_str().unwrap_or_default().to_string(),
+    ];
+    for webhook in [&v1, &v2] {
+        let mut list = deliveries(
+            &app,
+            &tenant,
+            if webhook == &v1 {
+                "/v1/webhook"
+            } else {
+                "/webhook/decoda"
+            },
+            webhook,
+        )
+        .await;
+        list.sort_by(|a, b| a["alertId"].as_str().cmp(&b["alertId"].as_str()));
+        let seen: Vec<(String, String)> = list
+            .iter()
+            .map(|d| {
+                (
+                    d["type"].as_str().unwrap_or_default().to_string(),
+                    d["data"]["id"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, String)> = kinds
+            .iter()
+            .map(|kind| kind.to_string())
+            .zip(expected_ids.iter().cloned())
+            .collect();
+        assert_eq!(seen, expected, "{list:#?}");
+        assert!(list.iter().all(|d| d["deliveredDate"].as_str().is_some()));
+        let by_type =
+            |kind: &str| list.iter().find(|d| d["type"] == kind).expect(kind)["data"].clone();
+        assert_eq!(by_type("CHARGE_CREATED")["patientId"], patient.as_str());
+        assert_eq!(by_type("ADJUSTMENT_CREATED")["amount"], -1000);
+        assert_eq!(
+            by_type("ADJUSTMENT_CREATED")["adjustmentType"],
+            "ADJUSTMENT"
+        );
+        assert_eq!(by_type("PAYMENT_SUCCEEDED")["amount"], 4000);
+        assert_eq!(by_type("PAYMENT_SUCCEEDED")["status"], "SUCCEEDED");
+        assert_eq!(by_type("REFUND_CREATED")["amount"], 1500);
+        assert_eq!(by_type("REFUND_CREATED")["paymentId"], payment["id"]);
+        // Gen-2 adjustments carry `locationId`; Gen-1 ones do not.
+        assert_eq!(
+            by_type("ADJUSTMENT_CREATED").get("locationId").is_some(),
+            webhook == &v2
+        );
+    }
+    // The receiver got the same bodies the list shows.
+    let charge_event = receiver
+        .delivered()
+        .into_iter()
+        .find(|r| r.json()["type"] == "CHARGE_CREATED")
+        .expect("charge event");
+    assert_eq!(charge_event.json()["data"]["id"], charge_id.as_str());
+    app.assert_ledger_ok().await;
     app.stop().await;
 }
