@@ -625,8 +625,7 @@ pub async fn get_config(
 }
 
 /// Sets the tenant-level webhook (delivered, signed and retried like any webhook) and
-/// returns the tenant (Decoda's `Tenant`, copay's defaults for what it does not keep,
-/// plus the webhook fields).
+/// returns the tenant (Decoda's `Tenant`, copay's defaults for what it does not keep).
 #[utoipa::path(put, path = "/tenant/webhook-config", tag = "decoda: webhooks",
     request_body = WebhookConfigUpdate,
     responses((status = 200, description = "Decoda's `Tenant`"), (status = 422, description = "Invalid body or refused URL")))]
@@ -636,7 +635,7 @@ pub async fn put_config(
     DecodaJson(body): DecodaJson<WebhookConfigUpdate>,
 ) -> Result<Json<Value>, DecodaError> {
     check_subscriptions("webhookSubscriptions", &body.webhook_subscriptions)?;
-    let config = service::set_tenant_config(
+    service::set_tenant_config(
         &state.store,
         &tenant,
         &state.config.webhooks,
@@ -646,7 +645,8 @@ pub async fn put_config(
     )
     .await?;
     let row = copay_service::tenants::get_tenant(&state.store, tenant.tenant_id).await?;
-    let mut tenant_json = json!({
+    // Decoda's `Tenant` has no webhook fields; `GET /tenant/webhook-config` shows them.
+    Ok(Json(json!({
         "name": row.name,
         "subDomain": row.slug,
         "providerDeactivatedPages": [],
@@ -664,11 +664,5 @@ pub async fn put_config(
         "manualInvoiceText": "",
         "sendReceiptText": "",
         "smsProvider": "SIGNALWIRE",
-    });
-    if let (Value::Object(tenant_fields), Value::Object(webhook_fields)) =
-        (&mut tenant_json, config_json(&config))
-    {
-        tenant_fields.extend(webhook_fields);
-    }
-    Ok(Json(tenant_json))
+    })))
 }
