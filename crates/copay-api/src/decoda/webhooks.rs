@@ -134,7 +134,12 @@ const WEBHOOK_EVENT_TYPES: &[&str] = &[
 pub struct WebhookCreate {
     /// http or https; by default not a loopback, link-local or private address.
     pub url: String,
-    /// `AlertType` names.
+    /// `AlertType` names (either generation), or copay's Candid-side events:
+    /// `CHARGE_CAPTURE_CREATED` and `CHARGE_CAPTURE_UPDATED` (data: Candid's
+    /// `ChargeCapture`), `CLAIM_CREATION_PROCESSED` (data: Candid's
+    /// `ChargeCaptureClaimCreation`). copay emits `PATIENT_CREATED`, `PATIENT_UPDATED`,
+    /// `CHARGE_CREATED`, `ADJUSTMENT_CREATED`, `PAYMENT_CREATED`, `PAYMENT_SUCCEEDED`,
+    /// `REFUND_CREATED`, `REFUND_SUCCEEDED` and those three.
     pub subscriptions: Vec<String>,
     #[serde(default, alias = "notification_email")]
     pub notification_email: Option<String>,
@@ -190,6 +195,7 @@ pub struct WebhookDeliveryAttemptSummary {
     pub id: String,
     #[serde(rename = "type")]
     pub event_type: String,
+    /// The event's object, in the shapes of the webhook's generation.
     #[schema(value_type = Object)]
     pub data: Value,
     pub created_date: String,

@@ -58,9 +58,11 @@ webhook_tests!(
     nothing_is_lost_when_killed_mid_delivery,
     tenant_webhook_config_delivers_too,
     billing_changes_emit_their_events,
+    candid_changes_emit_their_events,
 );
 
 fn fast(config: &mut ServerConfig) {
+    config.claim_creation_quiet_period = Duration::ZERO;
     let webhooks = &mut config.api.webhooks;
     webhooks.allow_private_targets = true;
     webhooks.retry_base = Duration::from_millis(150);
@@ -1236,5 +1238,53 @@ async fn billing_changes_emit_their_events(app: TestApp) {
         .expect("charge event");
     assert_eq!(charge_event.json()["data"]["id"], charge_id.as_str());
     app.assert_ledger_ok().await;
+    app.stop().await;
+}
+
+async fn candid_changes_emit_their_events(app: TestApp) {
+    let receiver = Receiver::start(|_| {}).await;
+    let tenant = app.tenant("acme").await;
+    let kinds = [
+        "CHARGE_CAPTURE_CREATED",
+        "CHARGE_CAPTURE_UPDATED",
+        "CLAIM_CREATION_PROCESSED",
+    ];
+    create_webhook(&app, &tenant, "/webhook/decoda", &receiver.url(), &kinds).await;
+    let token = app.token(&tenant).await;
+    let body = json!({
+        "charge_external_id": "chg-1",
+        "patient_external_id": "emr-patient-7",
+        "status": "billable",
+        "data": {
+            "date_of_service": "2024-05-10",
+            "patient": {"first_name": "Test", "last_name": "Person", "date_of_birth": "1980-01-02", "gender": "female"},
+            "billing_provider": {"npi": "1234567893", "organization_name": "Acme Clinic"},
+            "diagnoses": [{"code_type": "ABK", "code": "J10.1", "name": "Influenza"}],
+            "service_lines": [{"procedure_code": "99213", "quantity": "1", "units": "UN", "charge_amount_cents": 15000}]
+        }
+    });
+    let (status, created) = crate::harness::call(
+        app.candid(Method::POST, "/api/charge_captures/v1", &token)
+            .json(&body),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    receiver
+        .wait_for(
+            Duration::from_secs(15),
+            "capture and claim creation events",
+            |r| r.iter().filter(|request| request.status == 200).count() >= 2,
+        )
+        .await;
+    let events: Vec<Value> = receiver.delivered().iter().map(Received::json).collect();
+    assert_eq!(events[0]["type"], "CHARGE_CAPTURE_CREATED");
+    assert_eq!(events[0]["data"]["id"], created["id"]);
+    assert_eq!(events[0]["data"]["charge_external_id"], "chg-1");
+    assert_eq!(events[1]["type"], "CLAIM_CREATION_PROCESSED");
+    assert_eq!(
+        events[1]["data"]["id"], created["claim_creation_id"],
+        "{:#}",
+        events[1]
+    );
     app.stop().await;
 }
