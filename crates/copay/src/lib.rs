@@ -221,21 +221,34 @@ fn spawn_webhook_worker(
     Ok(tokio::spawn(async move {
         let mut tick = tokio::time::interval(settings.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // After a round that did something, the next one starts at once: a webhook's
+        // events go one after another, so waiting a tick between them would cap each
+        // webhook at a few events a second.
+        let mut busy = false;
         loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = stop.changed() => break,
+            if !busy {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.changed() => break,
+                }
             }
             let due = copay_service::webhook_delivery::deliver_due(&store, &client, &settings, 32);
-            match due.await {
-                Ok(report) if report.delivered + report.failed > 0 => tracing::info!(
-                    delivered = report.delivered,
-                    failed = report.failed,
-                    "webhook deliveries attempted"
-                ),
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "webhook delivery failed"),
-            }
+            busy = match due.await {
+                Ok(report) => {
+                    if report.delivered + report.failed > 0 {
+                        tracing::debug!(
+                            delivered = report.delivered,
+                            failed = report.failed,
+                            "webhook deliveries attempted"
+                        );
+                    }
+                    report.rendered + report.delivered + report.failed > 0
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "webhook delivery failed");
+                    false
+                }
+            };
             if *stop.borrow() {
                 break;
             }
