@@ -349,13 +349,16 @@ impl Store {
         limit: i64,
     ) -> StoreResult<Vec<DeliveryRow>> {
         let mut tx = self.begin().await?;
+        // Each webhook's earliest pending delivery (one index probe per webhook, however
+        // long its backlog), if it is due and rendered.
         macro_rules! due {
             ($($lock:expr),*) => {
                 concat!(
                     "SELECT d.id FROM webhook_deliveries d \
-                     WHERE d.status = 'pending' AND d.body IS NOT NULL AND d.next_attempt_ms <= $1 \
-                     AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e \
-                        WHERE e.webhook_id = d.webhook_id AND e.status = 'pending' AND e.event_id < d.event_id) \
+                     WHERE d.id IN (SELECT (SELECT e.id FROM webhook_deliveries e \
+                            WHERE e.webhook_id = w.id AND e.status = 'pending' \
+                            ORDER BY e.event_id LIMIT 1) FROM webhooks w) \
+                     AND d.status = 'pending' AND d.body IS NOT NULL AND d.next_attempt_ms <= $1 \
                      ORDER BY d.next_attempt_ms, d.event_id LIMIT $2",
                     $($lock),*
                 )
