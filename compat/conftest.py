@@ -56,7 +56,13 @@ class Server:
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log = open(os.path.join(self.dir.name, "serve.log"), "w")
-        env = dict(os.environ, COPAY_LOG="warn")
+        # Webhook tests deliver to a receiver on 127.0.0.1, with quick retries.
+        env = dict(
+            os.environ,
+            COPAY_LOG="warn",
+            COPAY_WEBHOOK_ALLOW_PRIVATE_TARGETS="true",
+            COPAY_WEBHOOK_RETRY_BASE_SECS="0.2",
+        )
         self.process = subprocess.Popen(
             [COPAY_BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--database-url", self.database_url],
             stdout=self.log,

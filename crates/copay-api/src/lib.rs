@@ -29,6 +29,8 @@ pub use router::{openapi, router};
 pub struct ApiConfig {
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
+    /// Webhook target checks and delivery (shared with the delivery worker).
+    pub webhooks: copay_service::webhooks::WebhookSettings,
 }
 
 impl Default for ApiConfig {
@@ -36,6 +38,7 @@ impl Default for ApiConfig {
         ApiConfig {
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            webhooks: copay_service::webhooks::WebhookSettings::default(),
         }
     }
 }

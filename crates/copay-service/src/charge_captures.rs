@@ -331,6 +331,13 @@ pub async fn create(
     }
     index(&mut tx, &row).await?;
     row.claim_creation_id = claim_creations::place(&mut tx, &row).await?;
+    crate::events::record_in_tx(
+        &mut tx,
+        tenant.tenant_id,
+        crate::events::EventType::ChargeCaptureCreated,
+        crate::events::Subject::ChargeCapture(row.id),
+    )
+    .await?;
     tx.commit().await?;
     enrich_one(store, tenant.tenant_id, from_row(row)?).await
 }
@@ -419,6 +426,13 @@ pub async fn update(
             row.claim_creation_id = claim_creations::place(&mut tx, &row).await?;
         }
     }
+    crate::events::record_in_tx(
+        &mut tx,
+        tenant.tenant_id,
+        crate::events::EventType::ChargeCaptureUpdated,
+        crate::events::Subject::ChargeCapture(row.id),
+    )
+    .await?;
     tx.commit().await?;
     enrich_one(store, tenant.tenant_id, from_row(row)?).await
 }

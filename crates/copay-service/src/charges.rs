@@ -527,6 +527,13 @@ pub(crate) async fn create_for_locked_patient(
                 other => other,
             })?;
     }
+    crate::events::record_in_tx(
+        tx,
+        tenant_id,
+        crate::events::EventType::ChargeCreated,
+        crate::events::Subject::Charge(row.id),
+    )
+    .await?;
     Ok(Created { row, owed })
 }
 
@@ -620,6 +627,13 @@ pub async fn adjust(
         .to_string();
     charge.updated_at = now;
     rows::set_status(&mut tx, &charge).await?;
+    crate::events::record_in_tx(
+        &mut tx,
+        tenant_id,
+        crate::events::EventType::AdjustmentCreated,
+        crate::events::Subject::Adjustment(row.id),
+    )
+    .await?;
     tx.commit().await?;
     adjustment_from_row(row)
 }

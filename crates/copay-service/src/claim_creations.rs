@@ -402,6 +402,13 @@ async fn process_one(
         Outcome::Failed
     };
     rows::update(&mut tx, &creation).await?;
+    crate::events::record_in_tx(
+        &mut tx,
+        tenant_id,
+        crate::events::EventType::ClaimCreationProcessed,
+        crate::events::Subject::ClaimCreation(id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(outcome)
 }

@@ -12,6 +12,8 @@ pub mod claim_creations;
 pub mod credits;
 pub mod encounters;
 pub mod error;
+pub mod event_subjects;
+pub mod events;
 pub mod idempotency;
 pub mod items;
 mod paging;
@@ -26,6 +28,9 @@ pub mod timeline;
 pub mod tips;
 pub mod verify;
 pub mod voids;
+pub mod webhook_delivery;
+pub mod webhook_signing;
+pub mod webhooks;
 pub mod write_offs;
 
 pub use auth::{AuthError, Authenticator, IssuedToken, TenantCtx};

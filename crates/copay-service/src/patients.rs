@@ -207,6 +207,13 @@ pub async fn create(
     if let Some(target) = credit_balance {
         crate::credits::set_balance_in_tx(&mut tx, tenant.tenant_id, row.id, target).await?;
     }
+    crate::events::record_in_tx(
+        &mut tx,
+        tenant.tenant_id,
+        crate::events::EventType::PatientCreated,
+        crate::events::Subject::Patient(row.id),
+    )
+    .await?;
     tx.commit().await?;
     with_balance(store, from_row(row), tenant.tenant_id).await
 }
@@ -264,6 +271,13 @@ pub async fn update(
     if let Some(target) = credit_balance {
         crate::credits::set_balance_in_tx(&mut tx, tenant.tenant_id, id, target).await?;
     }
+    crate::events::record_in_tx(
+        &mut tx,
+        tenant.tenant_id,
+        crate::events::EventType::PatientUpdated,
+        crate::events::Subject::Patient(id),
+    )
+    .await?;
     tx.commit().await?;
     with_balance(store, from_row(row), tenant.tenant_id).await
 }

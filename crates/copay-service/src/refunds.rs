@@ -226,6 +226,16 @@ pub async fn refund(
             charge_rows::set_status(&mut tx, &charge).await?;
         }
     }
+    crate::events::record_many_in_tx(
+        &mut tx,
+        tenant_id,
+        &[
+            crate::events::EventType::RefundCreated,
+            crate::events::EventType::RefundSucceeded,
+        ],
+        crate::events::Subject::Refund(row.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row.into())
 }

@@ -434,6 +434,16 @@ pub async fn settle(
         )
         .await?;
     }
+    crate::events::record_many_in_tx(
+        &mut tx,
+        tenant_id,
+        &[
+            crate::events::EventType::PaymentCreated,
+            crate::events::EventType::PaymentSucceeded,
+        ],
+        crate::events::Subject::Payment(payment_id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(payment.into())
 }

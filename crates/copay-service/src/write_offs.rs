@@ -88,6 +88,13 @@ pub async fn write_off(
         .to_string();
     charge.updated_at = now;
     rows::set_status(&mut tx, &charge).await?;
+    crate::events::record_in_tx(
+        &mut tx,
+        tenant_id,
+        crate::events::EventType::AdjustmentCreated,
+        crate::events::Subject::Adjustment(row.id),
+    )
+    .await?;
     tx.commit().await?;
     adjustment_from_row(row)
 }

@@ -55,6 +55,7 @@ pub mod providers;
 pub mod table;
 pub mod tenants;
 pub mod tips;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

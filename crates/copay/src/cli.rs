@@ -91,6 +91,20 @@ pub struct ServeArgs {
         default_value_t = 60
     )]
     pub claim_creation_quiet_period_secs: u64,
+    /// Allow webhook targets on loopback, link-local, private and unspecified addresses
+    /// (local development and tests; refused by default).
+    #[arg(long, env = "COPAY_WEBHOOK_ALLOW_PRIVATE_TARGETS")]
+    pub webhook_allow_private_targets: bool,
+    /// Delay before the first webhook retry, in seconds (fractions allowed); each next
+    /// retry waits three times longer, ±25% jitter. 15 s spreads 6 attempts over ~30 min.
+    #[arg(long, env = "COPAY_WEBHOOK_RETRY_BASE_SECS", default_value_t = 15.0)]
+    pub webhook_retry_base_secs: f64,
+    /// Automatic delivery attempts per event before it is given up.
+    #[arg(long, env = "COPAY_WEBHOOK_MAX_ATTEMPTS", default_value_t = 6)]
+    pub webhook_max_attempts: u32,
+    /// How long one webhook delivery attempt may take, in seconds.
+    #[arg(long, env = "COPAY_WEBHOOK_TIMEOUT_SECS", default_value_t = 5.0)]
+    pub webhook_timeout_secs: f64,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,8 +147,18 @@ impl ServeArgs {
         config.max_connections = self.db_max_connections;
         config.claim_creation_quiet_period =
             Duration::from_secs(self.claim_creation_quiet_period_secs);
+        let webhooks = &mut config.api.webhooks;
+        webhooks.allow_private_targets = self.webhook_allow_private_targets;
+        webhooks.retry_base = seconds(self.webhook_retry_base_secs, webhooks.retry_base);
+        webhooks.timeout = seconds(self.webhook_timeout_secs, webhooks.timeout);
+        webhooks.max_attempts = self.webhook_max_attempts.max(1);
         config
     }
+}
+
+/// A non-negative, finite number of seconds, or `fallback`.
+fn seconds(value: f64, fallback: Duration) -> Duration {
+    Duration::try_from_secs_f64(value).unwrap_or(fallback)
 }
 
 pub async fn migrate(args: &DatabaseArgs) -> anyhow::Result<()> {

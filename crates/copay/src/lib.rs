@@ -50,6 +50,8 @@ pub async fn open_store(database_url: &str, max_connections: u32) -> anyhow::Res
         max_connections,
         ..ConnectOptions::default()
     };
+    // Webhook bodies are rendered in Decoda's shapes by whichever process delivers them.
+    copay_api::decoda::webhook_payloads::install();
     let store = Store::connect(database_url, &options)
         .await
         .with_context(|| format!("cannot open database {}", redact(database_url)))?;
@@ -78,6 +80,8 @@ pub struct RunningServer {
     pub store: Store,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
+    /// Workers that finish their work in hand before a shutdown completes.
+    workers: Vec<JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -85,8 +89,26 @@ impl RunningServer {
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
         self.task.await.context("server task panicked")??;
+        for worker in self.workers {
+            worker.await.context("worker task panicked")?;
+        }
         self.store.close().await;
         Ok(())
+    }
+
+    /// Stops everything at once, mid-request and mid-delivery, as if the process were
+    /// killed: nothing in hand is finished, open transactions roll back. For tests of
+    /// what survives a crash.
+    pub async fn kill(&mut self) {
+        self.task.abort();
+        for worker in &self.workers {
+            worker.abort();
+        }
+        let _ = (&mut self.task).await;
+        for worker in std::mem::take(&mut self.workers) {
+            let _ = worker.await;
+        }
+        self.store.close().await;
     }
 }
 
@@ -121,11 +143,17 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         config.claim_creation_tick,
         shutdown.subscribe(),
     );
+    let webhooks = spawn_webhook_worker(
+        store.clone(),
+        config.api.webhooks.clone(),
+        shutdown.subscribe(),
+    )?;
     Ok(RunningServer {
         addr,
         store,
         shutdown,
         task,
+        workers: vec![webhooks],
     })
 }
 
@@ -178,6 +206,54 @@ fn spawn_claim_creation_worker(
             }
         }
     });
+}
+
+/// Delivers webhook events. Several replicas may run it: deliveries are claimed with a
+/// lease (and `SKIP LOCKED` on PostgreSQL), so each is in flight at one replica at a time.
+/// On shutdown it finishes the attempts in hand (each bounded by the timeout).
+fn spawn_webhook_worker(
+    store: Store,
+    settings: copay_service::webhooks::WebhookSettings,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<JoinHandle<()>> {
+    let client = copay_service::webhook_delivery::http_client(&settings)
+        .context("cannot build the webhook HTTP client")?;
+    Ok(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(settings.tick);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // After a round that did something, the next one starts at once: a webhook's
+        // events go one after another, so waiting a tick between them would cap each
+        // webhook at a few events a second.
+        let mut busy = false;
+        loop {
+            if !busy {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.changed() => break,
+                }
+            }
+            let due = copay_service::webhook_delivery::deliver_due(&store, &client, &settings, 32);
+            busy = match due.await {
+                Ok(report) => {
+                    if report.delivered + report.failed > 0 {
+                        tracing::debug!(
+                            delivered = report.delivered,
+                            failed = report.failed,
+                            "webhook deliveries attempted"
+                        );
+                    }
+                    report.rendered + report.delivered + report.failed > 0
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "webhook delivery failed");
+                    false
+                }
+            };
+            if *stop.borrow() {
+                break;
+            }
+        }
+    }))
 }
 
 #[cfg(test)]

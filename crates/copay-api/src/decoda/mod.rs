@@ -23,6 +23,8 @@ pub mod table_query;
 pub mod tenant;
 pub mod timeline;
 pub mod tips;
+pub mod webhook_payloads;
+pub mod webhooks;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -81,4 +83,21 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(adjustments::create_write_off))
         .routes(routes!(charge_edits::update_comment))
         .routes(routes!(charge_edits::update_details))
+        .routes(routes!(webhooks::create_v1))
+        .routes(routes!(webhooks::get_v1))
+        .routes(routes!(webhooks::update_v1))
+        .routes(routes!(webhooks::delete_v1))
+        .routes(routes!(webhooks::list_v1))
+        .routes(routes!(webhooks::deliveries_v1))
+        .routes(routes!(webhooks::event_v1))
+        .routes(routes!(webhooks::resend_v1))
+        .routes(routes!(webhooks::create_v2))
+        .routes(routes!(webhooks::get_v2))
+        .routes(routes!(webhooks::update_v2))
+        .routes(routes!(webhooks::delete_v2))
+        .routes(routes!(webhooks::list_v2))
+        .routes(routes!(webhooks::deliveries_v2))
+        .routes(routes!(webhooks::event_v2))
+        .routes(routes!(webhooks::resend_v2))
+        .routes(routes!(webhooks::get_config, webhooks::put_config))
 }

@@ -27,3 +27,9 @@ ALTER TABLE payment_credit_draws DROP CONSTRAINT IF EXISTS payment_credit_draws_
 ALTER TABLE refunds DROP CONSTRAINT IF EXISTS refunds_tenant_id_fkey;
 ALTER TABLE refund_shares DROP CONSTRAINT IF EXISTS refund_shares_tenant_id_fkey;
 ALTER TABLE tips DROP CONSTRAINT IF EXISTS tips_tenant_id_fkey;
+-- The outbox is written by every change a webhook subscribes to, so the same holds for it
+-- (webhooks are archived, never deleted).
+ALTER TABLE webhook_events DROP CONSTRAINT IF EXISTS webhook_events_tenant_id_fkey;
+ALTER TABLE webhook_deliveries DROP CONSTRAINT IF EXISTS webhook_deliveries_tenant_id_fkey;
+ALTER TABLE webhook_deliveries DROP CONSTRAINT IF EXISTS webhook_deliveries_webhook_id_fkey;
+ALTER TABLE webhook_delivery_attempts DROP CONSTRAINT IF EXISTS webhook_delivery_attempts_tenant_id_fkey;

@@ -139,6 +139,20 @@ impl TestApp {
         }
     }
 
+    /// Kills the server as a crash would (nothing in hand finishes) and starts a new one
+    /// on the same database.
+    pub async fn kill_and_restart(&mut self, configure: impl FnOnce(&mut ServerConfig)) {
+        self.server.kill().await;
+        let mut config = ServerConfig::new(
+            "127.0.0.1:0".parse().expect("addr"),
+            self.database_url.clone(),
+        );
+        config.max_connections = 8;
+        configure(&mut config);
+        self.server = copay::start(config).await.expect("server restarts");
+        self.addr = self.server.addr;
+    }
+
     pub fn store(&self) -> &Store {
         &self.server.store
     }

@@ -22,3 +22,4 @@ mod payments;
 mod providers;
 mod settlement;
 mod tips_adjustments;
+mod webhooks;

@@ -1,0 +1,172 @@
+//! What a webhook receiver gets: the event's object in the shapes of the webhook's
+//! generation, inside Decoda's envelope `{"id", "type", "data", "createdDate", "alertId"}`
+//! (`id` is the delivery's id, `alertId` the event's). Installed into the service layer
+//! at start-up ([`install`]); the service stores the rendered bytes once.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use copay_service::charges::Charge;
+use copay_service::events::{EventToRender, Generation, PayloadRenderer, RenderFuture, Subject};
+use copay_service::{ServiceError, TenantCtx};
+use copay_store::Store;
+
+use copay_service::event_subjects as subjects;
+
+use super::adjustments::AdjustmentSummaryV2;
+use super::charges::{AdjustmentSummary, ChargeSummaryV1};
+use super::patients::{PatientSummaryV1, PatientSummaryV2};
+use super::payments::RefundSummary;
+use super::settlement::PaymentSummary;
+use super::tips::TipDetail;
+use crate::candid::charge_captures::ChargeCaptureResponse;
+use crate::candid::claim_creations::ClaimCreationResponse;
+use crate::wire::format_timestamp;
+
+struct DecodaPayloads;
+
+/// Makes the service layer render webhook bodies with Decoda's shapes.
+pub fn install() {
+    copay_service::events::install_renderer(Arc::new(DecodaPayloads));
+}
+
+fn to_value(shape: impl Serialize) -> Value {
+    serde_json::to_value(shape).unwrap_or(Value::Null)
+}
+
+async fn data(store: &Store, event: &EventToRender) -> Result<Value, ServiceError> {
+    // The readers take a tenant context; only its id matters to them.
+    let tenant = TenantCtx {
+        tenant_id: event.tenant_id,
+        slug: String::new(),
+        credential_id: Uuid::nil(),
+    };
+    let rendered = match event.subject {
+        Subject::Patient(id) => {
+            copay_service::patients::get(store, &tenant, id)
+                .await
+                .map(|patient| match event.generation {
+                    Generation::V1 => to_value(PatientSummaryV1::from(patient)),
+                    Generation::V2 => to_value(PatientSummaryV2::from(patient)),
+                })
+        }
+        Subject::Charge(id) => {
+            copay_service::charges::get(store, &tenant, id)
+                .await
+                .map(|charge| match event.generation {
+                    Generation::V1 => to_value(ChargeSummaryV1::from(charge)),
+                    Generation::V2 => charge_summary_v2(charge),
+                })
+        }
+        Subject::ChargeCapture(id) => copay_service::charge_captures::get(store, &tenant, id)
+            .await
+            .map(|capture| to_value(ChargeCaptureResponse::from(capture))),
+        Subject::ClaimCreation(id) => copay_service::claim_creations::get(store, &tenant, id)
+            .await
+            .map(|creation| to_value(ClaimCreationResponse::from(creation))),
+        Subject::Payment(id) => {
+            subjects::payment(store, event.tenant_id, id)
+                .await
+                .map(|payment| {
+                    let mut summary = to_value(PaymentSummary::from(payment));
+                    // Gen-1's `PaymentSummary` has no `feeToPatient`.
+                    if let (Generation::V1, Value::Object(fields)) =
+                        (event.generation, &mut summary)
+                    {
+                        fields.remove("feeToPatient");
+                    }
+                    summary
+                })
+        }
+        Subject::Refund(id) => subjects::refund(store, event.tenant_id, id)
+            .await
+            .map(|refund| to_value(RefundSummary::from(refund))),
+        Subject::Adjustment(id) => {
+            subjects::adjustment(store, event.tenant_id, id)
+                .await
+                .map(|adjustment| match event.generation {
+                    Generation::V1 => to_value(AdjustmentSummary::from(adjustment)),
+                    Generation::V2 => to_value(AdjustmentSummaryV2::from(adjustment)),
+                })
+        }
+    };
+    match rendered {
+        Ok(value) => Ok(value),
+        // Gone since (deleted): the receiver still learns which object it was.
+        Err(ServiceError::NotFound { .. }) => Ok(json!({ "id": event.subject.id().to_string() })),
+        Err(other) => Err(other),
+    }
+}
+
+/// Gen-2 `ChargeSummary`: Gen-1's without `customAmount` and
+/// `patientPaysProcessingFee`, with the Gen-2 patient, the lines as `ChargeItem`s, the
+/// tips, and the ids the charge was created with.
+fn charge_summary_v2(charge: Charge) -> Value {
+    let patient = to_value(PatientSummaryV2::from(charge.patient.clone()));
+    let items: Vec<Value> = charge
+        .lines
+        .iter()
+        .map(|line| {
+            json!({
+                "itemId": line.item_id.map(|id| id.to_string()),
+                "chargeId": charge.id.to_string(),
+                "name": line.item.as_ref().map(|item| item.name.clone()),
+                "description": line.item.as_ref().and_then(|item| item.description.clone()),
+                "quantity": line.quantity,
+                "price": line.unit_price,
+                "discountAmount": line.discount_amount,
+                "discountPercentage": line.discount_percentage.as_f64(),
+            })
+        })
+        .collect();
+    let tips: Vec<Value> = charge
+        .tips
+        .iter()
+        .cloned()
+        .map(|tip| to_value(TipDetail::from(tip)))
+        .collect();
+    let attribute = |key: &str| {
+        charge
+            .attributes
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let extra = json!({
+        "creatorId": attribute("creator_id"),
+        "locationId": attribute("location_id"),
+        "eventId": attribute("event_id"),
+        "memberId": attribute("member_id"),
+        "comment": attribute("comment"),
+        "merchantAccountId": attribute("merchant_account_id"),
+    });
+    let mut summary = to_value(ChargeSummaryV1::from(charge));
+    if let (Value::Object(fields), Value::Object(extra)) = (&mut summary, extra) {
+        fields.remove("customAmount");
+        fields.remove("patientPaysProcessingFee");
+        fields.insert("patient".into(), patient);
+        fields.insert("items".into(), Value::Array(items));
+        fields.insert("tips".into(), Value::Array(tips));
+        fields.extend(extra);
+    }
+    summary
+}
+
+impl PayloadRenderer for DecodaPayloads {
+    fn data<'a>(&'a self, store: &'a Store, event: &'a EventToRender) -> RenderFuture<'a> {
+        Box::pin(data(store, event))
+    }
+
+    fn envelope(&self, delivery_id: Uuid, event: &EventToRender, data: Value) -> Value {
+        json!({
+            "id": delivery_id.to_string(),
+            "type": event.event_type,
+            "data": data,
+            "createdDate": format_timestamp(event.created_at),
+            "alertId": event.event_id.to_string(),
+        })
+    }
+}

@@ -1,0 +1,323 @@
+//! Events: what changed, written to the outbox in the transaction of the change.
+//!
+//! A use case calls [`record_in_tx`] with the event's type and the object it is about.
+//! That writes the event and one pending delivery per subscribed, non-archived webhook of
+//! the tenant, in the caller's transaction: an event exists exactly when its change
+//! committed. An event no webhook subscribes to is not written (no later webhook could
+//! receive it: subscriptions only see events recorded after they exist).
+//!
+//! The delivered JSON is not built here: the service layer knows no wire shapes. After
+//! commit, the delivery worker asks the [`PayloadRenderer`] the HTTP layer installed at
+//! start-up to render each delivery's body from the object's state, stores the bytes
+//! once, and from then on every attempt and resend sends and signs those same bytes.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use copay_store::webhooks::{self as rows, DeliveryRow, EventRow};
+use copay_store::{Store, Tx};
+
+use crate::ServiceError;
+
+/// The kinds of event copay emits. The names are the subscription names (Decoda's
+/// `AlertType` values for the patient side; copay's own for the Candid side).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    PatientCreated,
+    PatientUpdated,
+    ChargeCreated,
+    PaymentCreated,
+    PaymentSucceeded,
+    RefundCreated,
+    RefundSucceeded,
+    AdjustmentCreated,
+    ChargeCaptureCreated,
+    ChargeCaptureUpdated,
+    ClaimCreationProcessed,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 11] = [
+        EventType::PatientCreated,
+        EventType::PatientUpdated,
+        EventType::ChargeCreated,
+        EventType::PaymentCreated,
+        EventType::PaymentSucceeded,
+        EventType::RefundCreated,
+        EventType::RefundSucceeded,
+        EventType::AdjustmentCreated,
+        EventType::ChargeCaptureCreated,
+        EventType::ChargeCaptureUpdated,
+        EventType::ClaimCreationProcessed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::PatientCreated => "PATIENT_CREATED",
+            EventType::PatientUpdated => "PATIENT_UPDATED",
+            EventType::ChargeCreated => "CHARGE_CREATED",
+            EventType::PaymentCreated => "PAYMENT_CREATED",
+            EventType::PaymentSucceeded => "PAYMENT_SUCCEEDED",
+            EventType::RefundCreated => "REFUND_CREATED",
+            EventType::RefundSucceeded => "REFUND_SUCCEEDED",
+            EventType::AdjustmentCreated => "ADJUSTMENT_CREATED",
+            EventType::ChargeCaptureCreated => "CHARGE_CAPTURE_CREATED",
+            EventType::ChargeCaptureUpdated => "CHARGE_CAPTURE_UPDATED",
+            EventType::ClaimCreationProcessed => "CLAIM_CREATION_PROCESSED",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<EventType> {
+        EventType::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+    }
+}
+
+/// The object an event is about; its payload is that object as it reads after the change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Patient(Uuid),
+    Charge(Uuid),
+    Payment(Uuid),
+    Refund(Uuid),
+    Adjustment(Uuid),
+    ChargeCapture(Uuid),
+    ClaimCreation(Uuid),
+}
+
+impl Subject {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Subject::Patient(_) => "patient",
+            Subject::Charge(_) => "charge",
+            Subject::Payment(_) => "payment",
+            Subject::Refund(_) => "refund",
+            Subject::Adjustment(_) => "adjustment",
+            Subject::ChargeCapture(_) => "charge_capture",
+            Subject::ClaimCreation(_) => "claim_creation",
+        }
+    }
+
+    pub fn id(self) -> Uuid {
+        match self {
+            Subject::Patient(id)
+            | Subject::Charge(id)
+            | Subject::Payment(id)
+            | Subject::Refund(id)
+            | Subject::Adjustment(id)
+            | Subject::ChargeCapture(id)
+            | Subject::ClaimCreation(id) => id,
+        }
+    }
+
+    pub fn parse(kind: &str, id: &str) -> Option<Subject> {
+        let id = Uuid::parse_str(id).ok()?;
+        Some(match kind {
+            "patient" => Subject::Patient(id),
+            "charge" => Subject::Charge(id),
+            "payment" => Subject::Payment(id),
+            "refund" => Subject::Refund(id),
+            "adjustment" => Subject::Adjustment(id),
+            "charge_capture" => Subject::ChargeCapture(id),
+            "claim_creation" => Subject::ClaimCreation(id),
+            _ => return None,
+        })
+    }
+}
+
+/// Writes the event and its deliveries in the caller's transaction (see the module doc).
+pub async fn record_in_tx(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    event_type: EventType,
+    subject: Subject,
+) -> Result<(), ServiceError> {
+    let name = event_type.as_str();
+    let webhooks = rows::active_webhooks(tx, tenant_id).await?;
+    let subscribed: Vec<Uuid> = webhooks
+        .iter()
+        .filter(|webhook| webhook.subscriptions.0.iter().any(|kind| kind == name))
+        .map(|webhook| webhook.id)
+        .collect();
+    if subscribed.is_empty() {
+        return Ok(());
+    }
+    let event = EventRow {
+        id: Uuid::now_v7(),
+        tenant_id,
+        event_type: name.to_string(),
+        subject_kind: subject.kind().to_string(),
+        subject_id: subject.id().to_string(),
+        created_at: copay_store::now(),
+    };
+    rows::insert_event(tx, &event).await?;
+    for webhook_id in subscribed {
+        rows::insert_pending_delivery(tx, Uuid::now_v7(), &event, webhook_id).await?;
+    }
+    Ok(())
+}
+
+/// Several events about one object, in this order (say a payment created and succeeded
+/// at once).
+pub async fn record_many_in_tx(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    event_types: &[EventType],
+    subject: Subject,
+) -> Result<(), ServiceError> {
+    for event_type in event_types {
+        record_in_tx(tx, tenant_id, *event_type, subject).await?;
+    }
+    Ok(())
+}
+
+/// Which payload generation a webhook receives: the surface it was made on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Generation {
+    /// Decoda's `/v1` shapes.
+    V1,
+    /// Decoda's current shapes (also the tenant-level webhook config).
+    V2,
+}
+
+impl Generation {
+    pub fn of_source(source: &str) -> Generation {
+        if source == "v1" {
+            Generation::V1
+        } else {
+            Generation::V2
+        }
+    }
+}
+
+/// An event as the renderer sees it.
+#[derive(Debug, Clone)]
+pub struct EventToRender {
+    pub tenant_id: Uuid,
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub subject: Subject,
+    pub created_at: OffsetDateTime,
+    pub generation: Generation,
+}
+
+pub type RenderFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, ServiceError>> + Send + 'a>>;
+
+/// Turns events into the JSON a receiver gets. Installed once by the HTTP layer.
+pub trait PayloadRenderer: Send + Sync {
+    /// The event's `data`: the object as it reads now. A subject that no longer reads
+    /// (say, deleted) renders as `{"id": …}` rather than failing the delivery.
+    fn data<'a>(&'a self, store: &'a Store, event: &'a EventToRender) -> RenderFuture<'a>;
+
+    /// The delivered envelope around `data` for one delivery.
+    fn envelope(&self, delivery_id: Uuid, event: &EventToRender, data: Value) -> Value;
+}
+
+static RENDERER: OnceLock<Arc<dyn PayloadRenderer>> = OnceLock::new();
+
+/// Installs the renderer; the first installation wins (it is stateless, so every server
+/// in one process can share it).
+pub fn install_renderer(renderer: Arc<dyn PayloadRenderer>) {
+    let _ = RENDERER.set(renderer);
+}
+
+/// Without an installed renderer (a tool that only uses the service layer) a delivery
+/// still has a well-formed body naming its object.
+struct MinimalRenderer;
+
+impl PayloadRenderer for MinimalRenderer {
+    fn data<'a>(&'a self, _store: &'a Store, event: &'a EventToRender) -> RenderFuture<'a> {
+        Box::pin(async move { Ok(json!({ "id": event.subject.id().to_string() })) })
+    }
+
+    fn envelope(&self, delivery_id: Uuid, event: &EventToRender, data: Value) -> Value {
+        json!({
+            "id": delivery_id.to_string(),
+            "type": event.event_type,
+            "data": data,
+            "createdDate": event.created_at.format(&Rfc3339).unwrap_or_default(),
+            "alertId": event.event_id.to_string(),
+        })
+    }
+}
+
+fn renderer() -> Arc<dyn PayloadRenderer> {
+    match RENDERER.get() {
+        Some(renderer) => renderer.clone(),
+        None => Arc::new(MinimalRenderer),
+    }
+}
+
+fn event_of(delivery: &DeliveryRow) -> Result<EventToRender, ServiceError> {
+    let subject =
+        Subject::parse(&delivery.subject_kind, &delivery.subject_id).ok_or_else(|| {
+            ServiceError::Store(copay_store::StoreError::Corrupt(format!(
+                "event {} is about {:?} {:?}",
+                delivery.event_id, delivery.subject_kind, delivery.subject_id
+            )))
+        })?;
+    Ok(EventToRender {
+        tenant_id: delivery.tenant_id,
+        event_id: delivery.event_id,
+        event_type: delivery.event_type.clone(),
+        subject,
+        created_at: delivery.created_at,
+        generation: Generation::of_source(&delivery.source),
+    })
+}
+
+/// Renders one delivery's body (if it has none yet) and returns the bytes it keeps.
+pub async fn ensure_body(store: &Store, delivery: &DeliveryRow) -> Result<Vec<u8>, ServiceError> {
+    if let Some(body) = &delivery.body {
+        return Ok(body.clone());
+    }
+    let event = event_of(delivery)?;
+    let renderer = renderer();
+    let data = renderer.data(store, &event).await?;
+    let body =
+        crate::webhook_signing::to_python_json(&renderer.envelope(delivery.id, &event, data));
+    if store.set_delivery_body(delivery.id, &body).await? {
+        return Ok(body);
+    }
+    // Rendered concurrently elsewhere: that body is the one.
+    let stored = store
+        .delivery(delivery.tenant_id, delivery.id)
+        .await?
+        .and_then(|row| row.body);
+    Ok(stored.unwrap_or(body))
+}
+
+/// Renders the bodies of up to `limit` deliveries that have none, oldest first, so each
+/// shows its object as close to the change as possible. Returns how many it rendered.
+pub async fn render_pending(store: &Store, limit: i64) -> Result<usize, ServiceError> {
+    let pending = store.unrendered_deliveries(limit).await?;
+    let renderer = renderer();
+    // Deliveries of one event to webhooks of one generation share their data.
+    let mut rendered: Vec<((Uuid, Generation), Value)> = Vec::new();
+    let mut count = 0;
+    for delivery in &pending {
+        let event = event_of(delivery)?;
+        let key = (event.event_id, event.generation);
+        let data = match rendered.iter().find(|(seen, _)| *seen == key) {
+            Some((_, data)) => data.clone(),
+            None => {
+                let data = renderer.data(store, &event).await?;
+                rendered.push((key, data.clone()));
+                data
+            }
+        };
+        let body =
+            crate::webhook_signing::to_python_json(&renderer.envelope(delivery.id, &event, data));
+        if store.set_delivery_body(delivery.id, &body).await? {
+            count += 1;
+        }
+    }
+    Ok(count)
+}

@@ -1,0 +1,553 @@
+//! Webhook subscriptions, the event outbox, deliveries and delivery attempts.
+//!
+//! A delivery is claimed by pushing its `next_attempt_ms` past the attempt's deadline (a
+//! lease): another worker, or this one after a restart, takes it again only once the
+//! lease has run out. On PostgreSQL the claim skips rows another replica is claiming
+//! (`FOR UPDATE SKIP LOCKED`); on SQLite the claiming transaction holds the write lock.
+
+use sqlx::FromRow;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{Json, Store, StoreResult, Tx, on_db, on_tx};
+
+/// A delivery not yet delivered nor given up.
+pub const PENDING: &str = "pending";
+/// A delivery answered with a 2xx.
+pub const DELIVERED: &str = "delivered";
+/// A delivery whose automatic attempts are used up.
+pub const FAILED: &str = "failed";
+
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct WebhookRow {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    /// `v1`, `v2` or `tenant-config`.
+    pub source: String,
+    pub url: String,
+    pub subscriptions: Json<Vec<String>>,
+    pub secret: String,
+    pub notification_email: Option<String>,
+    pub archived: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: Option<OffsetDateTime>,
+}
+
+macro_rules! select_webhook {
+    ($($tail:expr),*) => {
+        concat!(
+            "SELECT id, tenant_id, source, url, subscriptions, secret, notification_email, \
+             archived, created_at, updated_at FROM webhooks WHERE tenant_id = $1 ",
+            $($tail),*
+        )
+    };
+}
+
+pub async fn insert_webhook(tx: &mut Tx, row: &WebhookRow) -> StoreResult<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO webhooks (id, tenant_id, source, url, subscriptions, secret, \
+         notification_email, archived, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+        .bind(row.id)
+        .bind(row.tenant_id)
+        .bind(&row.source)
+        .bind(&row.url)
+        .bind(&row.subscriptions)
+        .bind(&row.secret)
+        .bind(&row.notification_email)
+        .bind(row.archived)
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// Writes url, subscriptions, e-mail, archived and `updated_at`.
+pub async fn update_webhook(tx: &mut Tx, row: &WebhookRow) -> StoreResult<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE webhooks SET url = $1, subscriptions = $2, notification_email = $3, \
+         archived = $4, updated_at = $5 WHERE tenant_id = $6 AND id = $7")
+        .bind(&row.url)
+        .bind(&row.subscriptions)
+        .bind(&row.notification_email)
+        .bind(row.archived)
+        .bind(row.updated_at)
+        .bind(row.tenant_id)
+        .bind(row.id)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn webhook_for_update(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> StoreResult<Option<WebhookRow>> {
+    Ok(fetch_optional_locked!(
+        tx,
+        WebhookRow,
+        select_webhook,
+        "AND id = $2",
+        |query| query.bind(tenant_id).bind(id)
+    ))
+}
+
+/// The row behind the tenant's `/tenant/webhook-config`, if it was ever set.
+pub async fn tenant_config_for_update(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+) -> StoreResult<Option<WebhookRow>> {
+    Ok(fetch_optional_locked!(
+        tx,
+        WebhookRow,
+        select_webhook,
+        "AND source = 'tenant-config'",
+        |query| query.bind(tenant_id)
+    ))
+}
+
+/// The tenant's subscriptions that receive new events: not archived.
+pub async fn active_webhooks(tx: &mut Tx, tenant_id: Uuid) -> StoreResult<Vec<WebhookRow>> {
+    on_tx!(tx, conn => sqlx::query_as::<_, WebhookRow>(select_webhook!("AND archived = FALSE ORDER BY id"))
+        .bind(tenant_id)
+        .fetch_all(conn)
+        .await)
+    .map_err(Into::into)
+}
+
+impl Store {
+    pub async fn webhook(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<WebhookRow>> {
+        on_db!(self, pool => sqlx::query_as::<_, WebhookRow>(select_webhook!("AND id = $2"))
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)
+        .map_err(Into::into)
+    }
+
+    pub async fn tenant_webhook_config(&self, tenant_id: Uuid) -> StoreResult<Option<WebhookRow>> {
+        on_db!(self, pool => sqlx::query_as::<_, WebhookRow>(select_webhook!("AND source = 'tenant-config'"))
+            .bind(tenant_id)
+            .fetch_optional(pool)
+            .await)
+        .map_err(Into::into)
+    }
+
+    /// The tenant's webhooks made through the API (not the tenant-config one), oldest first.
+    pub async fn list_webhooks(
+        &self,
+        tenant_id: Uuid,
+        include_archived: bool,
+    ) -> StoreResult<Vec<WebhookRow>> {
+        on_db!(self, pool => sqlx::query_as::<_, WebhookRow>(select_webhook!(
+            "AND source <> 'tenant-config' AND (archived = FALSE OR $2) ORDER BY created_at, id"))
+            .bind(tenant_id)
+            .bind(include_archived)
+            .fetch_all(pool)
+            .await)
+        .map_err(Into::into)
+    }
+}
+
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct EventRow {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub event_type: String,
+    pub subject_kind: String,
+    pub subject_id: String,
+    pub created_at: OffsetDateTime,
+}
+
+pub async fn insert_event(tx: &mut Tx, row: &EventRow) -> StoreResult<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO webhook_events (id, tenant_id, event_type, subject_kind, subject_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(row.id)
+        .bind(row.tenant_id)
+        .bind(&row.event_type)
+        .bind(&row.subject_kind)
+        .bind(&row.subject_id)
+        .bind(row.created_at)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// A new delivery: pending, no body yet, due at once.
+pub async fn insert_pending_delivery(
+    tx: &mut Tx,
+    id: Uuid,
+    event: &EventRow,
+    webhook_id: Uuid,
+) -> StoreResult<()> {
+    let due = event.created_at.unix_timestamp_nanos() / 1_000_000;
+    let due = i64::try_from(due).unwrap_or(0);
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_id, event_type, body, \
+         status, attempts, next_attempt_ms, created_at) \
+         VALUES ($1, $2, $3, $4, $5, NULL, 'pending', 0, $6, $7)")
+        .bind(id)
+        .bind(event.tenant_id)
+        .bind(webhook_id)
+        .bind(event.id)
+        .bind(&event.event_type)
+        .bind(due)
+        .bind(event.created_at)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// A delivery with what its summary shows and what sending it needs.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct DeliveryRow {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub webhook_id: Uuid,
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub body: Option<Vec<u8>>,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_ms: i64,
+    pub delivered_at: Option<OffsetDateTime>,
+    pub last_attempt_at: Option<OffsetDateTime>,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub url: String,
+    pub secret: String,
+    pub source: String,
+    pub subject_kind: String,
+    pub subject_id: String,
+}
+
+macro_rules! select_delivery {
+    ($($tail:expr),*) => {
+        concat!(
+            "SELECT d.id, d.tenant_id, d.webhook_id, d.event_id, d.event_type, d.body, d.status, \
+             d.attempts, d.next_attempt_ms, d.delivered_at, d.last_attempt_at, d.last_status, \
+             d.last_error, d.created_at, w.url, w.secret, w.source, e.subject_kind, e.subject_id \
+             FROM webhook_deliveries d \
+             JOIN webhooks w ON w.id = d.webhook_id \
+             JOIN webhook_events e ON e.id = d.event_id ",
+            $($tail),*
+        )
+    };
+}
+
+/// Filters of a webhook's delivery list.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    pub event_type: Option<String>,
+    pub is_delivered: Option<bool>,
+    pub created_before: Option<OffsetDateTime>,
+    pub created_after: Option<OffsetDateTime>,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+    pub delivered_before: Option<OffsetDateTime>,
+    pub delivered_after: Option<OffsetDateTime>,
+    /// `created_date`, `delivered_date` or `last_delivery_attempt_date`.
+    pub sort_column: &'static str,
+    pub descending: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Store {
+    pub async fn delivery(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<DeliveryRow>> {
+        on_db!(self, pool => sqlx::query_as::<_, DeliveryRow>(select_delivery!("WHERE d.tenant_id = $1 AND d.id = $2"))
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)
+        .map_err(Into::into)
+    }
+
+    pub async fn list_deliveries(
+        &self,
+        tenant_id: Uuid,
+        webhook_id: Uuid,
+        filter: &DeliveryFilter,
+    ) -> StoreResult<Vec<DeliveryRow>> {
+        on_db!(self, pool => {
+            let mut qb = sqlx::QueryBuilder::new(select_delivery!("WHERE d.tenant_id = "));
+            qb.push_bind(tenant_id);
+            qb.push(" AND d.webhook_id = ").push_bind(webhook_id);
+            if let Some(event_type) = &filter.event_type {
+                qb.push(" AND d.event_type = ").push_bind(event_type.clone());
+            }
+            match filter.is_delivered {
+                Some(true) => { qb.push(" AND d.delivered_at IS NOT NULL"); }
+                Some(false) => { qb.push(" AND d.delivered_at IS NULL"); }
+                None => {}
+            }
+            if let Some(at) = filter.created_before {
+                qb.push(" AND d.created_at < ").push_bind(at);
+            }
+            if let Some(at) = filter.created_after {
+                qb.push(" AND d.created_at > ").push_bind(at);
+            }
+            if let Some(status) = filter.last_status {
+                qb.push(" AND d.last_status = ").push_bind(status);
+            }
+            if let Some(error) = &filter.last_error {
+                qb.push(" AND d.last_error = ").push_bind(error.clone());
+            }
+            if let Some(at) = filter.delivered_before {
+                qb.push(" AND d.delivered_at < ").push_bind(at);
+            }
+            if let Some(at) = filter.delivered_after {
+                qb.push(" AND d.delivered_at > ").push_bind(at);
+            }
+            let direction = if filter.descending { " DESC" } else { " ASC" };
+            qb.push(" ORDER BY d.").push(filter.sort_column).push(direction);
+            qb.push(", d.id").push(direction);
+            qb.push(" LIMIT ").push_bind(filter.limit);
+            qb.push(" OFFSET ").push_bind(filter.offset);
+            qb.build_query_as::<DeliveryRow>().fetch_all(pool).await
+        })
+        .map_err(Into::into)
+    }
+
+    /// Deliveries whose body is not rendered yet, oldest event first.
+    pub async fn unrendered_deliveries(&self, limit: i64) -> StoreResult<Vec<DeliveryRow>> {
+        on_db!(self, pool => sqlx::query_as::<_, DeliveryRow>(select_delivery!(
+            "WHERE d.body IS NULL ORDER BY d.event_id, d.id LIMIT $1"))
+            .bind(limit)
+            .fetch_all(pool)
+            .await)
+        .map_err(Into::into)
+    }
+
+    /// Fixes a delivery's body unless one is already there (the first render wins, so
+    /// every attempt signs the same bytes). Returns whether this call set it.
+    pub async fn set_delivery_body(&self, id: Uuid, body: &[u8]) -> StoreResult<bool> {
+        let done = on_db!(self, pool => sqlx::query(
+            "UPDATE webhook_deliveries SET body = $1 WHERE id = $2 AND body IS NULL")
+            .bind(body)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// Claims up to `limit` due deliveries, at most one per webhook and only the earliest
+    /// pending one of each, by moving their `next_attempt_ms` to `lease_until_ms`.
+    pub async fn claim_due_deliveries(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<DeliveryRow>> {
+        let mut tx = self.begin().await?;
+        // Each webhook's earliest pending delivery (one index probe per webhook, however
+        // long its backlog), if it is due and rendered.
+        macro_rules! due {
+            ($($lock:expr),*) => {
+                concat!(
+                    "SELECT d.id FROM webhook_deliveries d \
+                     WHERE d.id IN (SELECT (SELECT e.id FROM webhook_deliveries e \
+                            WHERE e.webhook_id = w.id AND e.status = 'pending' \
+                            ORDER BY e.event_id LIMIT 1) FROM webhooks w) \
+                     AND d.status = 'pending' AND d.body IS NOT NULL AND d.next_attempt_ms <= $1 \
+                     ORDER BY d.next_attempt_ms, d.event_id LIMIT $2",
+                    $($lock),*
+                )
+            };
+        }
+        let ids: Vec<Uuid> = match &mut tx {
+            Tx::Postgres(tx) => {
+                sqlx::query_scalar(due!(" FOR UPDATE OF d SKIP LOCKED"))
+                    .bind(now_ms)
+                    .bind(limit)
+                    .fetch_all(&mut **tx)
+                    .await?
+            }
+            Tx::Sqlite(tx) => {
+                sqlx::query_scalar(due!())
+                    .bind(now_ms)
+                    .bind(limit)
+                    .fetch_all(&mut **tx)
+                    .await?
+            }
+        };
+        let mut claimed = Vec::with_capacity(ids.len());
+        for id in ids {
+            on_tx!(&mut tx, conn => sqlx::query(
+                "UPDATE webhook_deliveries SET next_attempt_ms = $1 WHERE id = $2")
+                .bind(lease_until_ms)
+                .bind(id)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected()))?;
+            let row = on_tx!(&mut tx, conn => sqlx::query_as::<_, DeliveryRow>(select_delivery!("WHERE d.id = $1"))
+                .bind(id)
+                .fetch_optional(conn)
+                .await)?;
+            claimed.extend(row);
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+}
+
+/// One HTTP attempt and what it did to its delivery.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub delivery_id: Uuid,
+    pub manual: bool,
+    pub started_at: OffsetDateTime,
+    pub duration_ms: i64,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+    /// Whether the receiver answered 2xx.
+    pub delivered: bool,
+    /// For a failed automatic attempt: when to try again, or `None` to give up.
+    pub retry_at_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct AttemptRow {
+    pub id: Uuid,
+    pub delivery_id: Uuid,
+    pub attempt: i32,
+    pub manual: bool,
+    pub started_at: OffsetDateTime,
+    pub duration_ms: i64,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+}
+
+impl Store {
+    /// Records an attempt and updates its delivery: delivered on a 2xx; after a failed
+    /// automatic attempt, rescheduled or given up; a failed manual attempt changes only
+    /// the "last attempt" facts.
+    pub async fn record_attempt(&self, record: &AttemptRecord) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let previous: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM webhook_delivery_attempts WHERE delivery_id = $1")
+            .bind(record.delivery_id)
+            .fetch_one(conn)
+            .await)?;
+        let attempt = i32::try_from(previous + 1).unwrap_or(i32::MAX);
+        on_tx!(&mut tx, conn => sqlx::query(
+            "INSERT INTO webhook_delivery_attempts (id, tenant_id, delivery_id, attempt, manual, \
+             started_at, duration_ms, status_code, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(record.id)
+            .bind(record.tenant_id)
+            .bind(record.delivery_id)
+            .bind(attempt)
+            .bind(record.manual)
+            .bind(record.started_at)
+            .bind(record.duration_ms)
+            .bind(record.status_code)
+            .bind(&record.error)
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected()))?;
+        let finished_at = record.started_at + time::Duration::milliseconds(record.duration_ms);
+        let automatic = i32::from(!record.manual);
+        if record.delivered {
+            on_tx!(&mut tx, conn => sqlx::query(
+                "UPDATE webhook_deliveries SET status = 'delivered', \
+                 delivered_at = COALESCE(delivered_at, $1), attempts = attempts + $2, \
+                 last_attempt_at = $3, last_status = $4, last_error = NULL WHERE id = $5")
+                .bind(finished_at)
+                .bind(automatic)
+                .bind(record.started_at)
+                .bind(record.status_code)
+                .bind(record.delivery_id)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected()))?;
+        } else if record.manual {
+            on_tx!(&mut tx, conn => sqlx::query(
+                "UPDATE webhook_deliveries SET last_attempt_at = $1, last_status = $2, \
+                 last_error = $3 WHERE id = $4")
+                .bind(record.started_at)
+                .bind(record.status_code)
+                .bind(&record.error)
+                .bind(record.delivery_id)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected()))?;
+        } else {
+            // Only a pending delivery is rescheduled or given up: a manual resend may have
+            // delivered it meanwhile.
+            let (status, next) = match record.retry_at_ms {
+                Some(at) => (PENDING, at),
+                None => (FAILED, 0),
+            };
+            on_tx!(&mut tx, conn => sqlx::query(
+                "UPDATE webhook_deliveries SET status = CASE WHEN status = 'pending' THEN $1 ELSE status END, \
+                 next_attempt_ms = $2, attempts = attempts + 1, last_attempt_at = $3, \
+                 last_status = $4, last_error = $5 WHERE id = $6")
+                .bind(status)
+                .bind(next)
+                .bind(record.started_at)
+                .bind(record.status_code)
+                .bind(&record.error)
+                .bind(record.delivery_id)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected()))?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every attempt at one delivery, first first.
+    pub async fn delivery_attempts(&self, delivery_id: Uuid) -> StoreResult<Vec<AttemptRow>> {
+        on_db!(self, pool => sqlx::query_as::<_, AttemptRow>(
+            "SELECT id, delivery_id, attempt, manual, started_at, duration_ms, status_code, error \
+             FROM webhook_delivery_attempts WHERE delivery_id = $1 ORDER BY attempt")
+            .bind(delivery_id)
+            .fetch_all(pool)
+            .await)
+        .map_err(Into::into)
+    }
+}
+
+/// Reads of the objects events are about that no other module offers by id.
+impl Store {
+    pub async fn refund_by_id(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<Option<crate::payments::RefundRow>> {
+        on_db!(self, pool => sqlx::query_as::<_, crate::payments::RefundRow>(
+            "SELECT id, tenant_id, payment_id, amount, reason, description, provider_id, location_id, \
+             status, credit_id, operation_id, created_at FROM refunds WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)
+        .map_err(Into::into)
+    }
+
+    pub async fn adjustment_by_id(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<Option<crate::charges::AdjustmentRow>> {
+        on_db!(self, pool => sqlx::query_as::<_, crate::charges::AdjustmentRow>(
+            "SELECT id, tenant_id, charge_id, amount, adjustment_type, reason, provider_id, location_id, \
+             operation_id, created_at FROM charge_adjustments WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)
+        .map_err(Into::into)
+    }
+}
