@@ -153,6 +153,14 @@ pub struct ChargeDetailWithItems {
     #[serde(flatten)]
     pub fields: ChargeFields,
     pub items: Vec<ChargeItemDetail>,
+    #[serde(flatten)]
+    pub history: ChargeHistory,
+}
+
+/// What both detail shapes show of a charge besides its fields and lines.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargeHistory {
     pub tips: Vec<TipDetail>,
     pub adjustments: Vec<AdjustmentSummaryV2>,
     pub payments: Vec<ChargePaymentDetailV2>,
@@ -165,9 +173,8 @@ pub struct ChargeDetailV2 {
     #[serde(flatten)]
     pub fields: ChargeFields,
     pub items: Vec<ChargeItemV2>,
-    pub tips: Vec<TipDetail>,
-    pub adjustments: Vec<AdjustmentSummaryV2>,
-    pub payments: Vec<ChargePaymentDetailV2>,
+    #[serde(flatten)]
+    pub history: ChargeHistory,
 }
 
 /// Gen-2 `UserTiny`: a provider (a charge's or payment's creator, a refund's giver).
@@ -497,18 +504,24 @@ impl From<Charge> for ChargeSummaryV2 {
     }
 }
 
+fn history(charge: &Charge) -> ChargeHistory {
+    ChargeHistory {
+        tips: tips(charge),
+        payments: charge
+            .payments
+            .iter()
+            .map(|share| charge_payment(charge, share))
+            .collect(),
+        adjustments: charge.adjustments.iter().cloned().map(Into::into).collect(),
+    }
+}
+
 impl From<Charge> for ChargeDetailWithItems {
     fn from(charge: Charge) -> Self {
         ChargeDetailWithItems {
             fields: fields(&charge),
             items: item_details(&charge),
-            tips: tips(&charge),
-            payments: charge
-                .payments
-                .iter()
-                .map(|share| charge_payment(&charge, share))
-                .collect(),
-            adjustments: charge.adjustments.into_iter().map(Into::into).collect(),
+            history: history(&charge),
         }
     }
 }
@@ -522,13 +535,7 @@ impl From<Charge> for ChargeDetailV2 {
                 .iter()
                 .map(|line| item_line(&charge, line))
                 .collect(),
-            tips: tips(&charge),
-            payments: charge
-                .payments
-                .iter()
-                .map(|share| charge_payment(&charge, share))
-                .collect(),
-            adjustments: charge.adjustments.into_iter().map(Into::into).collect(),
+            history: history(&charge),
         }
     }
 }
