@@ -4,6 +4,8 @@
 //! credit-grants clearing account. Every use case locks the patient first, so a
 //! patient's credit operations take turns.
 
+use std::collections::HashMap;
+
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -350,10 +352,32 @@ pub async fn balance(
         .map_err(|_| ServiceError::Unprocessable("credit balance is out of range".into()))
 }
 
-/// Makes the patient's available credit `target` inside the caller's transaction (which
-/// holds the patient): a raise grants a credit for the difference, a cut draws the
-/// difference from the available credits, oldest first. Each carries a note, so the
-/// history explains the number.
+/// The available credit of each of these patients (a patient without credit is absent),
+/// from one read of their credits.
+pub async fn balances(
+    store: &Store,
+    tenant_id: Uuid,
+    patient_ids: &[Uuid],
+) -> Result<HashMap<Uuid, i64>, ServiceError> {
+    let now = copay_store::now();
+    let mut states: HashMap<Uuid, Vec<CreditState>> = HashMap::new();
+    for row in store.credits_of_patients(tenant_id, patient_ids).await? {
+        let credit = from_row(row);
+        states
+            .entry(credit.patient_id)
+            .or_default()
+            .push(credit.state());
+    }
+    states
+        .into_iter()
+        .map(|(patient_id, credits)| {
+            credit::balance(&credits, now)
+                .map(|cents| (patient_id, cents.get()))
+                .map_err(|_| ServiceError::Unprocessable("credit balance is out of range".into()))
+        })
+        .collect()
+}
+
 /// Records a new credit of `amount` for the patient, without moving money onto it yet;
 /// returns its id. The caller posts the transfer that funds it.
 pub(crate) async fn insert_record_in_tx(
@@ -394,6 +418,10 @@ pub(crate) async fn grant_in_tx(
     Ok(id)
 }
 
+/// Makes the patient's available credit `target` inside the caller's transaction (which
+/// holds the patient): a raise grants a credit for the difference, a cut draws the
+/// difference from the available credits, oldest first. Each carries a note, so the
+/// history explains the number.
 pub(crate) async fn set_balance_in_tx(
     tx: &mut Tx,
     tenant_id: Uuid,

@@ -309,9 +309,16 @@ pub async fn list(
         ids: ids.to_vec(),
         limit,
     };
-    let mut patients = Vec::new();
-    for row in store.list_patients(tenant.tenant_id, &query).await? {
-        patients.push(with_balance(store, from_row(row), tenant.tenant_id).await?);
+    let mut patients: Vec<Patient> = store
+        .list_patients(tenant.tenant_id, &query)
+        .await?
+        .into_iter()
+        .map(from_row)
+        .collect();
+    let ids: Vec<Uuid> = patients.iter().map(|patient| patient.id).collect();
+    let balances = crate::credits::balances(store, tenant.tenant_id, &ids).await?;
+    for patient in &mut patients {
+        patient.credit_balance = balances.get(&patient.id).copied().unwrap_or(0);
     }
     Ok(patients)
 }

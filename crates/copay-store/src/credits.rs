@@ -124,6 +124,25 @@ impl Store {
 }
 
 impl Store {
+    /// The credits of these patients with what is left, oldest first.
+    pub async fn credits_of_patients(
+        &self,
+        tenant_id: Uuid,
+        patient_ids: &[Uuid],
+    ) -> StoreResult<Vec<CreditWithRemaining>> {
+        if patient_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = on_db!(self, pool => {
+            let mut qb = sqlx::QueryBuilder::new(select_credit!("WHERE p.tenant_id = "));
+            qb.push_bind(tenant_id);
+            push_in!(qb, "p.patient_id", patient_ids);
+            qb.push(" ORDER BY p.id");
+            qb.build_query_as::<CreditWithRemaining>().fetch_all(pool).await
+        })?;
+        Ok(rows)
+    }
+
     /// Every credit with what remains, across tenants (an operator check).
     pub async fn all_credits(&self) -> StoreResult<Vec<CreditWithRemaining>> {
         let rows = on_db!(self, pool => sqlx::query_as::<_, CreditWithRemaining>(

@@ -280,6 +280,33 @@ async fn deliveries(app: &TestApp, tenant: &Tenant, prefix: &str, webhook: &Valu
     body.as_array().expect("list").clone()
 }
 
+/// The webhook's deliveries once `settled` holds of them: a receiver sees a request before
+/// the worker records the attempt, so what is recorded is polled for (up to 10 s).
+async fn deliveries_when(
+    app: &TestApp,
+    tenant: &Tenant,
+    prefix: &str,
+    webhook: &Value,
+    settled: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let list = deliveries(app, tenant, prefix, webhook).await;
+        if settled(&list) {
+            return list;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the deliveries never settled: {list:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn all_delivered(list: &[Value]) -> bool {
+    !list.is_empty() && list.iter().all(|d| d["deliveredDate"].as_str().is_some())
+}
+
 // ---------------------------------------------------------------------------------------
 // Scenarios
 
@@ -648,7 +675,7 @@ async fn retries_until_delivered_with_identical_signed_bytes(app: TestApp) {
     keys.sort_unstable();
     assert_eq!(keys, ["alertId", "createdDate", "data", "id", "type"]);
 
-    let list = deliveries(&app, &tenant, "/webhook/decoda", &webhook).await;
+    let list = deliveries_when(&app, &tenant, "/webhook/decoda", &webhook, all_delivered).await;
     assert_eq!(list.len(), 1);
     let delivery = &list[0];
     assert_eq!(delivery["id"], body["id"]);
@@ -825,7 +852,9 @@ async fn manual_resend_is_a_new_attempt(app: TestApp) {
     receiver
         .wait_for(Duration::from_secs(10), "one delivery", |r| r.len() == 1)
         .await;
-    let delivery = deliveries(&app, &tenant, "/v1/webhook", &webhook).await[0].clone();
+    // The receiver has it before the worker records the attempt: wait for the record.
+    let delivery =
+        deliveries_when(&app, &tenant, "/v1/webhook", &webhook, all_delivered).await[0].clone();
     let id = delivery["id"].as_str().expect("id");
     let first_delivered = delivery["deliveredDate"].clone();
     let (status, resent) = decoda(
@@ -985,12 +1014,11 @@ async fn nothing_is_lost_when_killed_mid_delivery(mut app: TestApp) {
             },
         )
         .await;
-    let list = deliveries(&app, &tenant, "/webhook/decoda", &webhook).await;
+    let list = deliveries_when(&app, &tenant, "/webhook/decoda", &webhook, |list| {
+        list.len() == 5 && all_delivered(list)
+    })
+    .await;
     assert_eq!(list.len(), 5);
-    assert!(
-        list.iter().all(|d| d["deliveredDate"].as_str().is_some()),
-        "{list:#?}"
-    );
     app.stop().await;
 }
 
