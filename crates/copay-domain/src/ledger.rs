@@ -66,6 +66,10 @@ string_enum! {
         Refunds => "refunds",
         Tips => "tips",
         Voids => "voids",
+        ClaimBalance => "claim_balance",
+        Unapplied => "unapplied",
+        InsuranceReceipts => "insurance_receipts",
+        PatientReceipts => "patient_receipts",
     }
 }
 
@@ -90,9 +94,10 @@ string_enum! {
 impl AccountKind {
     pub fn normal_side(self) -> NormalSide {
         match self {
-            AccountKind::PatientCredit | AccountKind::Revenue | AccountKind::Tips => {
-                NormalSide::Credit
-            }
+            AccountKind::PatientCredit
+            | AccountKind::Revenue
+            | AccountKind::Tips
+            | AccountKind::Unapplied => NormalSide::Credit,
             AccountKind::ChargeReceivable
             | AccountKind::ServiceLineInsuranceBalance
             | AccountKind::ServiceLinePatientBalance
@@ -102,7 +107,10 @@ impl AccountKind {
             | AccountKind::ExternalSettlements
             | AccountKind::Adjustments
             | AccountKind::Refunds
-            | AccountKind::Voids => NormalSide::Debit,
+            | AccountKind::Voids
+            | AccountKind::ClaimBalance
+            | AccountKind::InsuranceReceipts
+            | AccountKind::PatientReceipts => NormalSide::Debit,
         }
     }
 
@@ -125,7 +133,9 @@ impl AccountKind {
             AccountKind::ChargeReceivable
             | AccountKind::PatientCredit
             | AccountKind::ServiceLineInsuranceBalance
-            | AccountKind::ServiceLinePatientBalance => true,
+            | AccountKind::ServiceLinePatientBalance
+            | AccountKind::ClaimBalance
+            | AccountKind::Unapplied => true,
             AccountKind::Clearing
             | AccountKind::Revenue
             | AccountKind::Discounts
@@ -134,7 +144,9 @@ impl AccountKind {
             | AccountKind::Adjustments
             | AccountKind::Refunds
             | AccountKind::Tips
-            | AccountKind::Voids => false,
+            | AccountKind::Voids
+            | AccountKind::InsuranceReceipts
+            | AccountKind::PatientReceipts => false,
         }
     }
 

@@ -3,6 +3,7 @@
 //! Everything that decides whether money may move lives here so it can be tested
 //! exhaustively without a database or a server.
 
+pub mod allocation;
 pub mod charge_capture;
 pub mod claim_creation;
 pub mod credit;

@@ -454,6 +454,10 @@ async fn create_encounter(
             patient_external_id: patient_external_id.to_string(),
             date_of_service,
             data: Json(input.clone()),
+            billing_provider_id: input
+                .get("billing_provider")
+                .and_then(|provider| text(provider, "npi"))
+                .map(|npi| crate::claim_money::billing_provider_id(tenant_id, &npi)),
             created_at: now,
         },
     )

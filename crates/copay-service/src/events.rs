@@ -40,10 +40,12 @@ pub enum EventType {
     ChargeCaptureCreated,
     ChargeCaptureUpdated,
     ClaimCreationProcessed,
+    InsurancePaymentCreated,
+    InsuranceRefundCreated,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 11] = [
+    pub const ALL: [EventType; 13] = [
         EventType::PatientCreated,
         EventType::PatientUpdated,
         EventType::ChargeCreated,
@@ -55,6 +57,8 @@ impl EventType {
         EventType::ChargeCaptureCreated,
         EventType::ChargeCaptureUpdated,
         EventType::ClaimCreationProcessed,
+        EventType::InsurancePaymentCreated,
+        EventType::InsuranceRefundCreated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +74,8 @@ impl EventType {
             EventType::ChargeCaptureCreated => "CHARGE_CAPTURE_CREATED",
             EventType::ChargeCaptureUpdated => "CHARGE_CAPTURE_UPDATED",
             EventType::ClaimCreationProcessed => "CLAIM_CREATION_PROCESSED",
+            EventType::InsurancePaymentCreated => "INSURANCE_PAYMENT_CREATED",
+            EventType::InsuranceRefundCreated => "INSURANCE_REFUND_CREATED",
         }
     }
 
@@ -90,6 +96,8 @@ pub enum Subject {
     Adjustment(Uuid),
     ChargeCapture(Uuid),
     ClaimCreation(Uuid),
+    InsurancePayment(Uuid),
+    InsuranceRefund(Uuid),
 }
 
 impl Subject {
@@ -102,6 +110,8 @@ impl Subject {
             Subject::Adjustment(_) => "adjustment",
             Subject::ChargeCapture(_) => "charge_capture",
             Subject::ClaimCreation(_) => "claim_creation",
+            Subject::InsurancePayment(_) => "insurance_payment",
+            Subject::InsuranceRefund(_) => "insurance_refund",
         }
     }
 
@@ -113,7 +123,9 @@ impl Subject {
             | Subject::Refund(id)
             | Subject::Adjustment(id)
             | Subject::ChargeCapture(id)
-            | Subject::ClaimCreation(id) => id,
+            | Subject::ClaimCreation(id)
+            | Subject::InsurancePayment(id)
+            | Subject::InsuranceRefund(id) => id,
         }
     }
 
@@ -127,9 +139,34 @@ impl Subject {
             "adjustment" => Subject::Adjustment(id),
             "charge_capture" => Subject::ChargeCapture(id),
             "claim_creation" => Subject::ClaimCreation(id),
+            "insurance_payment" => Subject::InsurancePayment(id),
+            "insurance_refund" => Subject::InsuranceRefund(id),
             _ => return None,
         })
     }
+}
+
+/// The event of a created Candid-side money entry: insurance payments and refunds have
+/// one; patient payments and refunds on claims have none yet.
+pub async fn record_claim_money_in_tx(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    kind: copay_domain::allocation::EntryKind,
+    id: Uuid,
+) -> Result<(), ServiceError> {
+    use copay_domain::allocation::EntryKind;
+    let (event_type, subject) = match kind {
+        EntryKind::InsurancePayment => (
+            EventType::InsurancePaymentCreated,
+            Subject::InsurancePayment(id),
+        ),
+        EntryKind::InsuranceRefund => (
+            EventType::InsuranceRefundCreated,
+            Subject::InsuranceRefund(id),
+        ),
+        EntryKind::PatientPayment | EntryKind::PatientRefund => return Ok(()),
+    };
+    record_in_tx(tx, tenant_id, event_type, subject).await
 }
 
 /// Writes the event and its deliveries in the caller's transaction (see the module doc).

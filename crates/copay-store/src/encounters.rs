@@ -17,6 +17,8 @@ pub struct EncounterRow {
     pub patient_external_id: String,
     pub date_of_service: Option<Date>,
     pub data: Json<Value>,
+    /// Stable per tenant and billing-provider NPI; none when the input named no NPI.
+    pub billing_provider_id: Option<Uuid>,
     pub created_at: OffsetDateTime,
 }
 
@@ -51,7 +53,7 @@ macro_rules! select_encounter {
     ($tail:literal) => {
         concat!(
             "SELECT id, tenant_id, claim_creation_id, external_id, patient_external_id, date_of_service, data, \
-             created_at FROM encounters ",
+             billing_provider_id, created_at FROM encounters ",
             $tail
         )
     };
@@ -60,7 +62,7 @@ macro_rules! select_encounter {
 pub async fn insert_encounter(tx: &mut Tx, row: &EncounterRow) -> StoreResult<()> {
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO encounters (id, tenant_id, claim_creation_id, external_id, patient_external_id, \
-         date_of_service, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+         date_of_service, data, billing_provider_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
         .bind(row.id)
         .bind(row.tenant_id)
         .bind(row.claim_creation_id)
@@ -68,6 +70,7 @@ pub async fn insert_encounter(tx: &mut Tx, row: &EncounterRow) -> StoreResult<()
         .bind(&row.patient_external_id)
         .bind(row.date_of_service)
         .bind(&row.data)
+        .bind(row.billing_provider_id)
         .bind(row.created_at)
         .execute(conn)
         .await.map(|done| done.rows_affected()))?;

@@ -42,6 +42,7 @@ pub mod charge_captures;
 pub mod charge_table;
 pub mod charges;
 pub mod claim_creations;
+pub mod claim_money;
 pub mod credits;
 pub mod encounters;
 pub mod idempotency;

@@ -28,6 +28,12 @@ pub enum CandidError {
         name: &'static str,
         message: String,
     },
+    /// A named error whose content has its own shape.
+    Named {
+        status: StatusCode,
+        name: &'static str,
+        content: Value,
+    },
     Internal,
 }
 
@@ -104,6 +110,11 @@ impl CandidError {
                 name,
                 message,
             } => (*status, name, json!({ "message": message })),
+            CandidError::Named {
+                status,
+                name,
+                content,
+            } => (*status, name, content.clone()),
             CandidError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "InternalError",

@@ -1,12 +1,14 @@
 //! The Candid Health dialect: `/api/...`, snake_case JSON, OAuth bearer tokens, errors as
 //! `{"errorName", "content"}` exactly as the `candidhealth` SDK dispatches them.
 
+pub mod allocations;
 pub mod auth;
 pub mod charge_captures;
 pub mod claim_creations;
 pub mod encounters;
 pub mod error;
 pub mod extract;
+pub mod patient_money;
 pub mod types;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -33,4 +35,22 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(claim_creations::resolve_charge_creation_error))
         .routes(routes!(encounters::get_all))
         .routes(routes!(encounters::get))
+        .routes(routes!(
+            patient_money::get_payments,
+            patient_money::create_payment
+        ))
+        .routes(routes!(
+            patient_money::get_payment,
+            patient_money::update_payment,
+            patient_money::delete_payment
+        ))
+        .routes(routes!(
+            patient_money::get_refunds,
+            patient_money::create_refund
+        ))
+        .routes(routes!(
+            patient_money::get_refund,
+            patient_money::update_refund,
+            patient_money::delete_refund
+        ))
 }

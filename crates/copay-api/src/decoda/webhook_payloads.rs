@@ -92,6 +92,12 @@ async fn data(store: &Store, event: &EventToRender) -> Result<Value, ServiceErro
                     Generation::V2 => to_value(AdjustmentSummaryV2::from(adjustment)),
                 })
         }
+        Subject::InsurancePayment(id) | Subject::InsuranceRefund(id) => {
+            Err(ServiceError::NotFound {
+                entity: "insurance entry",
+                id: id.to_string(),
+            })
+        }
     };
     match rendered {
         Ok(value) => Ok(value),

@@ -10,6 +10,7 @@ mod charge_captures;
 mod charges;
 mod charges_v2;
 mod claim_creations;
+mod claim_money;
 mod cli;
 mod credits;
 mod encounters;
