@@ -5,7 +5,9 @@
 
 pub mod allocation;
 pub mod charge_capture;
+pub mod claim_balance;
 pub mod claim_creation;
+pub mod claim_write_off;
 pub mod credit;
 pub mod encounter_patient;
 pub mod facets;

@@ -1,5 +1,7 @@
 //! Encounters made by successful claim creations, read with their claims, service lines
-//! and the lines' balances.
+//! and the lines' money. Everything for one page comes from a fixed number of queries
+//! (lines' insurance balances, and one grouped query of the claims' money), whatever the
+//! number of lines.
 
 use std::collections::HashMap;
 
@@ -13,10 +15,14 @@ use crate::{ServiceError, TenantCtx};
 #[derive(Debug, Clone)]
 pub struct ServiceLine {
     pub row: ServiceLineRow,
-    /// What the payer still owes on the line, in cents.
+    /// The line's insurance balance account: the charge (unless self-pay) less insurance
+    /// payments and write-offs, plus insurance refunds.
     pub insurance_balance_cents: i64,
-    /// What the patient owes on the line, in cents.
+    /// DESIGN.md §5: the line's whole open balance, what the patient owes once the payer
+    /// is done (`copay_domain::claim_balance`).
     pub patient_balance_cents: i64,
+    /// Insurance payments net of insurance refunds allocated to the line.
+    pub paid_amount_cents: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -46,23 +52,32 @@ async fn assemble(
     let claims = store.claims_of(tenant_id, &ids).await?;
     let lines = store.service_lines_of(tenant_id, &ids).await?;
     let line_ids: Vec<Uuid> = lines.iter().map(|line| line.id).collect();
-    let balances = async |kind: AccountKind| -> Result<HashMap<Uuid, i64>, ServiceError> {
-        Ok(store
-            .owner_balances(tenant_id, kind.as_str(), &line_ids)
-            .await?
-            .into_iter()
-            .collect())
-    };
-    let insurance = balances(AccountKind::ServiceLineInsuranceBalance).await?;
-    let patient = balances(AccountKind::ServiceLinePatientBalance).await?;
+    let insurance: HashMap<Uuid, i64> = store
+        .owner_balances(
+            tenant_id,
+            AccountKind::ServiceLineInsuranceBalance.as_str(),
+            &line_ids,
+        )
+        .await?
+        .into_iter()
+        .collect();
+    let claim_ids: Vec<Uuid> = claims.iter().map(|claim| claim.id).collect();
+    let money = crate::patient_ar::claim_money(store, tenant_id, &claim_ids).await?;
+    let out_of_range =
+        |_| ServiceError::Unprocessable("the amounts on the claim are out of range".into());
     let mut lines_by_claim: HashMap<Uuid, Vec<ServiceLine>> = HashMap::new();
     for line in lines {
+        let sums = money
+            .get(&line.claim_id)
+            .map(|claim| claim.line(line.id))
+            .unwrap_or_default();
         lines_by_claim
             .entry(line.claim_id)
             .or_default()
             .push(ServiceLine {
                 insurance_balance_cents: insurance.get(&line.id).copied().unwrap_or(0),
-                patient_balance_cents: patient.get(&line.id).copied().unwrap_or(0),
+                patient_balance_cents: sums.patient_balance().map_err(out_of_range)?,
+                paid_amount_cents: sums.insurance_paid_net().map_err(out_of_range)?,
                 row: line,
             });
     }

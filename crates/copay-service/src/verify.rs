@@ -63,6 +63,15 @@ pub async fn verify(store: &Store) -> Result<VerifyReport, StoreError> {
             tip.charge_id, tip.tipped, tip.posted
         )
     }));
+    // Money on claims: allocations add up, refunds stay within payments per target and
+    // side, write-offs and their reverts pair up.
+    violations.extend(
+        store
+            .claim_money_faults()
+            .await?
+            .into_iter()
+            .map(|fault| format!("claim money {}: {}", fault.id, fault.reason)),
+    );
     // A credit never holds more than it was granted.
     for credit in store.all_credits().await? {
         let remaining = credit.debit_balance.saturating_neg();

@@ -300,7 +300,9 @@ pub async fn touch_claims(
     }
     on_tx!(tx, conn => {
         let mut query = sqlx::QueryBuilder::new("UPDATE claims SET ar_changed_at = ");
-        query.push_bind(at).push(" WHERE tenant_id = ").push_bind(tenant_id);
+        query.push_bind(at);
+        query.push(", ar_changed_us = ").push_bind(crate::claim_ar::unix_micros(at));
+        query.push(" WHERE tenant_id = ").push_bind(tenant_id);
         push_in!(query, "id", claim_ids);
         query.build().execute(conn).await.map(|done| done.rows_affected())
     })?;

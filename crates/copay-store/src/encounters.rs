@@ -77,14 +77,18 @@ pub async fn insert_encounter(tx: &mut Tx, row: &EncounterRow) -> StoreResult<()
     Ok(())
 }
 
+/// Inserts a claim; its money last changed when it was made (patient AR's inventory lists
+/// it from then on).
 pub async fn insert_claim(tx: &mut Tx, row: &ClaimRow) -> StoreResult<()> {
     on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO claims (id, tenant_id, encounter_id, status, created_at) VALUES ($1, $2, $3, $4, $5)")
+        "INSERT INTO claims (id, tenant_id, encounter_id, status, created_at, ar_changed_at, ar_changed_us) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6)")
         .bind(row.id)
         .bind(row.tenant_id)
         .bind(row.encounter_id)
         .bind(&row.status)
         .bind(row.created_at)
+        .bind(crate::claim_ar::unix_micros(row.created_at))
         .execute(conn)
         .await.map(|done| done.rows_affected()))?;
     Ok(())

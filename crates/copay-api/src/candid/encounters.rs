@@ -59,9 +59,9 @@ fn address(given: Option<&Value>, long_zip: bool) -> Value {
     Value::Object(address)
 }
 
-fn provider(encounter_id: Uuid, name: &str, given: &Map<String, Value>) -> Value {
+fn provider(provider_id: Value, given: &Map<String, Value>) -> Value {
     let mut provider = given.clone();
-    provider.insert("provider_id".into(), derived_id(encounter_id, name));
+    provider.insert("provider_id".into(), provider_id);
     provider.insert("npi".into(), text(given, "npi"));
     provider.insert("address".into(), address(given.get("address"), true));
     Value::Object(provider)
@@ -174,7 +174,11 @@ fn service_line(encounter: &Encounter, line: &ServiceLine) -> Value {
         "charge_amount_cents": row.charge_amount_cents,
         "insurance_balance_cents": line.insurance_balance_cents,
         "patient_balance_cents": line.patient_balance_cents,
-        "paid_amount_cents": 0,
+        // copay records one payer per claim (the primary): everything it paid is primary.
+        // Allowed amount, patient responsibility, copay, coinsurance and deductible come
+        // from adjudications, which copay does not ingest: they are left out.
+        "paid_amount_cents": line.paid_amount_cents,
+        "primary_paid_amount_cents": line.paid_amount_cents,
         "modifiers": given.get("modifiers").cloned(),
         "description": given.get("description").cloned(),
         "place_of_service_code": given.get("place_of_service_code").cloned(),
@@ -224,6 +228,13 @@ fn encounter_json(encounter: &Encounter) -> Value {
         .filter(|value| value.is_object())
         .map(|value| object(Some(value)))
         .unwrap_or_else(|| billing.clone());
+    // The billing provider's id is the one money is allocated to (`billing_provider_by_id`):
+    // stable per tenant and NPI. Without an NPI it is named under the encounter.
+    let billing_provider_id = encounter
+        .row
+        .billing_provider_id
+        .map(|id| Value::String(id.to_string()))
+        .unwrap_or_else(|| derived_id(encounter.row.id, "billing_provider"));
     let mut facility = object(data.get("service_facility"));
     facility.insert(
         "service_facility_id".into(),
@@ -255,8 +266,8 @@ fn encounter_json(encounter: &Encounter) -> Value {
         "place_of_service_code": data.get("place_of_service_code").cloned(),
         "url": format!("/api/encounters/v4/{}", encounter.row.id),
         "patient": patient(encounter, &data),
-        "billing_provider": provider(encounter.row.id, "billing_provider", &billing),
-        "rendering_provider": provider(encounter.row.id, "rendering_provider", &rendering),
+        "billing_provider": provider(billing_provider_id, &billing),
+        "rendering_provider": provider(derived_id(encounter.row.id, "rendering_provider"), &rendering),
         "service_facility": Value::Object(facility),
         "diagnoses": diagnoses(encounter, &data),
         "claims": encounter.claims.iter().map(|c| claim(encounter, c)).collect::<Vec<_>>(),

@@ -8,8 +8,11 @@ pub mod claim_creations;
 pub mod encounters;
 pub mod error;
 pub mod extract;
+pub mod patient_ar;
 pub mod patient_money;
+pub mod payer_shim;
 pub mod types;
+pub mod write_offs;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -53,4 +56,10 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
             patient_money::update_refund,
             patient_money::delete_refund
         ))
+        .routes(routes!(write_offs::get_multi, write_offs::create))
+        .routes(routes!(write_offs::get))
+        .routes(routes!(write_offs::revert))
+        .routes(routes!(write_offs::revert_era_originated))
+        .routes(routes!(patient_ar::list_inventory))
+        .routes(routes!(patient_ar::itemize))
 }

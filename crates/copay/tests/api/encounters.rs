@@ -82,7 +82,9 @@ async fn a_processed_creation_reads_back_as_an_encounter_with_balances(app: &Tes
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["charge_amount_cents"], 15000);
     assert_eq!(lines[0]["insurance_balance_cents"], 15000);
-    assert_eq!(lines[0]["patient_balance_cents"], 0);
+    // The whole charge is open until someone pays it: the patient balance shows it.
+    assert_eq!(lines[0]["patient_balance_cents"], 15000);
+    assert_eq!(lines[0]["paid_amount_cents"], 0);
     assert_eq!(lines[0]["date_of_service"], "2024-05-01");
     assert_eq!(lines[1]["quantity"], "2");
     assert_eq!(
@@ -117,6 +119,26 @@ async fn a_processed_creation_reads_back_as_an_encounter_with_balances(app: &Tes
         (json!(0), json!(8000))
     );
     assert!(self_pay.get("subscriber_primary").is_some());
+    // The billing provider has one id per NPI, on every encounter, and money can be
+    // allocated to it by that id.
+    let provider = &encounter["billing_provider"]["provider_id"];
+    assert_eq!(provider, &self_pay["billing_provider"]["provider_id"]);
+    assert_ne!(
+        encounter["rendering_provider"]["provider_id"],
+        self_pay["rendering_provider"]["provider_id"]
+    );
+    let (status, payment) = call(
+        app.candid(Method::POST, "/api/patient-payments/v4", &token)
+            .json(&json!({"amount_cents": 100, "patient_external_id": "pat-9", "allocations": [
+                {"amount_cents": 100, "target": {"type": "billing_provider_by_id", "value": provider}}
+            ]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{payment}");
+    assert_eq!(
+        payment["allocations"][0]["target"],
+        json!({"type": "billing_provider_id", "billing_provider_id": provider})
+    );
     app.assert_ledger_ok().await;
 }
 
