@@ -16,6 +16,20 @@
 //!         .map(|(uuid, row)| (*uuid, PayerV3::from(row)))
 //!         .collect())
 //! }
+//!
+//! /// A payer the directory lacks: it never deletes one, so only a corrupt row needs this.
+//! pub fn missing_payer(payer_uuid: uuid::Uuid) -> PayerV3 {
+//!     PayerV3 {
+//!         payer_uuid,
+//!         payer_id: String::new(),
+//!         payer_name: String::new(),
+//!         availity_payer_name: None,
+//!         availity_claims_payer_id: None,
+//!         availity_eligibility_id: None,
+//!         availity_remittance_payer_id: None,
+//!         street_address: None,
+//!     }
+//! }
 //! ```
 
 use std::collections::HashMap;
@@ -79,4 +93,18 @@ pub async fn payer_views(
     _uuids: &[Uuid],
 ) -> Result<HashMap<Uuid, PayerV3>, CandidError> {
     Ok(HashMap::new())
+}
+
+/// A payer the directory lacks: it never deletes one, so only a corrupt row needs this.
+/// shim until payers branch lands.
+pub fn missing_payer(payer_uuid: Uuid) -> PayerV3 {
+    PayerV3 {
+        payer_uuid,
+        payer_id: String::new(),
+        payer_name: String::new(),
+        availity_payer_name: None,
+        availity_claims_payer_id: None,
+        availity_eligibility_id: None,
+        availity_remittance_payer_id: None,
+    }
 }

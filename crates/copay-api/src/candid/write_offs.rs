@@ -21,7 +21,7 @@ use super::allocations::{
 };
 use super::error::CandidError;
 use super::extract::{CandidJson, CandidTenant};
-use super::payer_shim::{PayerIdentifierBody, PayerV3, payer_views};
+use super::payer_shim::{PayerIdentifierBody, PayerV3, missing_payer, payer_views};
 use crate::AppState;
 use crate::query::QueryParams;
 
@@ -284,16 +284,10 @@ fn view(row: WriteOffRow, payers: &HashMap<Uuid, PayerV3>) -> WriteOff {
         });
     }
     let payer_uuid = row.payer_uuid.unwrap_or(nil);
-    let payer = payers.get(&payer_uuid).cloned().unwrap_or(PayerV3 {
-        // The directory never deletes a payer; this only guards a corrupt row.
-        payer_uuid,
-        payer_id: String::new(),
-        payer_name: String::new(),
-        availity_payer_name: None,
-        availity_claims_payer_id: None,
-        availity_eligibility_id: None,
-        availity_remittance_payer_id: None,
-    });
+    let payer = payers
+        .get(&payer_uuid)
+        .cloned()
+        .unwrap_or_else(|| missing_payer(payer_uuid));
     let write_off_target = match row.target_kind.as_str() {
         "service_line" => InsuranceWriteOffTarget::ServiceLineId {
             value: row.service_line_id.unwrap_or(nil),
