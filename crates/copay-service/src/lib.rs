@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod items;
 mod paging;
 pub mod patients;
+pub mod payers;
 pub mod payment_table;
 pub mod providers;
 pub mod refunds;

@@ -7,6 +7,7 @@ pub mod claim_creations;
 pub mod encounters;
 pub mod error;
 pub mod extract;
+pub mod payers;
 pub mod types;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -33,4 +34,6 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(claim_creations::resolve_charge_creation_error))
         .routes(routes!(encounters::get_all))
         .routes(routes!(encounters::get))
+        .routes(routes!(payers::get_all))
+        .routes(routes!(payers::get))
 }
