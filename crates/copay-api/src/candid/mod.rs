@@ -9,6 +9,7 @@ pub mod encounters;
 pub mod error;
 pub mod extract;
 pub mod patient_money;
+pub mod payers;
 pub mod types;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -53,4 +54,6 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
             patient_money::update_refund,
             patient_money::delete_refund
         ))
+        .routes(routes!(payers::get_all))
+        .routes(routes!(payers::get))
 }

@@ -18,6 +18,7 @@ mod foundation;
 mod idempotency;
 mod ledger;
 mod patients;
+mod payers;
 mod payment_table;
 mod payments;
 mod providers;
