@@ -67,6 +67,16 @@ fn provider(encounter_id: Uuid, name: &str, given: &Map<String, Value>) -> Value
     Value::Object(provider)
 }
 
+/// The billing provider, with the id money can be allocated to (stable per tenant and
+/// NPI) when the encounter named an NPI.
+fn billing_provider(encounter: &Encounter, given: &Map<String, Value>) -> Value {
+    let mut provider = provider(encounter.row.id, "billing_provider", given);
+    if let (Some(id), Value::Object(fields)) = (encounter.row.billing_provider_id, &mut provider) {
+        fields.insert("provider_id".into(), json!(id));
+    }
+    provider
+}
+
 fn patient(encounter: &Encounter, data: &Map<String, Value>) -> Value {
     let given = object(data.get("patient"));
     let mut patient = Map::new();
@@ -255,7 +265,7 @@ fn encounter_json(encounter: &Encounter) -> Value {
         "place_of_service_code": data.get("place_of_service_code").cloned(),
         "url": format!("/api/encounters/v4/{}", encounter.row.id),
         "patient": patient(encounter, &data),
-        "billing_provider": provider(encounter.row.id, "billing_provider", &billing),
+        "billing_provider": billing_provider(encounter, &billing),
         "rendering_provider": provider(encounter.row.id, "rendering_provider", &rendering),
         "service_facility": Value::Object(facility),
         "diagnoses": diagnoses(encounter, &data),

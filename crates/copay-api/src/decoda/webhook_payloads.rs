@@ -92,11 +92,15 @@ async fn data(store: &Store, event: &EventToRender) -> Result<Value, ServiceErro
                     Generation::V2 => to_value(AdjustmentSummaryV2::from(adjustment)),
                 })
         }
-        Subject::InsurancePayment(id) | Subject::InsuranceRefund(id) => {
-            Err(ServiceError::NotFound {
-                entity: "insurance entry",
-                id: id.to_string(),
-            })
+        Subject::InsurancePayment(id) => {
+            crate::candid::insurance_money::read_payment(store, &tenant, id)
+                .await
+                .map(to_value)
+        }
+        Subject::InsuranceRefund(id) => {
+            crate::candid::insurance_money::read_refund(store, &tenant, id)
+                .await
+                .map(to_value)
         }
     };
     match rendered {

@@ -16,6 +16,7 @@ mod credits;
 mod encounters;
 mod foundation;
 mod idempotency;
+mod insurance_money;
 mod ledger;
 mod patients;
 mod payers;

@@ -59,6 +59,7 @@ webhook_tests!(
     tenant_webhook_config_delivers_too,
     billing_changes_emit_their_events,
     candid_changes_emit_their_events,
+    insurance_money_emits_its_events,
 );
 
 fn fast(config: &mut ServerConfig) {
@@ -1314,5 +1315,47 @@ async fn candid_changes_emit_their_events(app: TestApp) {
         "{:#}",
         events[1]
     );
+    app.stop().await;
+}
+
+async fn insurance_money_emits_its_events(app: TestApp) {
+    let receiver = Receiver::start(|_| {}).await;
+    let tenant = app.tenant("acme").await;
+    let kinds = ["INSURANCE_PAYMENT_CREATED", "INSURANCE_REFUND_CREATED"];
+    create_webhook(&app, &tenant, "/webhook/decoda", &receiver.url(), &kinds).await;
+    let token = app.token(&tenant).await;
+    let (_, _, lines) = crate::claim_money::claim_for(&app, &token, "pat-1", "c-1", &[10000]).await;
+    let aetna = json!({"type": "payer_info", "payer_id": "60054", "payer_name": "Aetna"});
+    let allocation = |cents: i64| json!([{"amount_cents": cents, "target": {"type": "service_line_by_id", "value": lines[0]}}]);
+    let (status, payment) = crate::harness::call(
+        app.candid(Method::POST, "/api/insurance-payments/v1", &token)
+            .json(&json!({"payer_identifier": aetna, "amount_cents": 4000, "allocations": allocation(4000)})),
+    )
+    .await;
+    assert_eq!(status, 200, "{payment}");
+    let (status, refund) = crate::harness::call(
+        app.candid(Method::POST, "/api/insurance-refunds/v1", &token)
+            .json(&json!({"payer_identifier": aetna, "amount_cents": 500, "allocations": allocation(500)})),
+    )
+    .await;
+    assert_eq!(status, 200, "{refund}");
+    // A refused refund emits nothing.
+    let (status, _) = crate::harness::call(
+        app.candid(Method::POST, "/api/insurance-refunds/v1", &token)
+            .json(&json!({"payer_identifier": aetna, "amount_cents": 9000, "allocations": allocation(9000)})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    receiver
+        .wait_for(Duration::from_secs(15), "insurance events", |r| {
+            r.iter().filter(|request| request.status == 200).count() >= 2
+        })
+        .await;
+    let events: Vec<Value> = receiver.delivered().iter().map(Received::json).collect();
+    assert_eq!(events.len(), 2, "{events:#?}");
+    assert_eq!(events[0]["type"], "INSURANCE_PAYMENT_CREATED");
+    assert_eq!(events[0]["data"], payment);
+    assert_eq!(events[1]["type"], "INSURANCE_REFUND_CREATED");
+    assert_eq!(events[1]["data"], refund);
     app.stop().await;
 }
