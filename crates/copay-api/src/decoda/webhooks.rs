@@ -142,8 +142,9 @@ pub struct WebhookCreate {
     /// `ChargeCaptureClaimCreation`), `INSURANCE_PAYMENT_CREATED` and
     /// `INSURANCE_REFUND_CREATED` (data: copay's `InsurancePayment`, Candid's
     /// `InsuranceRefund`). copay emits `PATIENT_CREATED`, `PATIENT_UPDATED`,
-    /// `CHARGE_CREATED`, `ADJUSTMENT_CREATED`, `PAYMENT_CREATED`, `PAYMENT_SUCCEEDED`,
-    /// `REFUND_CREATED`, `REFUND_SUCCEEDED` and those five.
+    /// `CHARGE_CREATED`, `ADJUSTMENT_CREATED`, `ADJUSTMENT_SUCCEEDED`, `PAYMENT_CREATED`,
+    /// `PAYMENT_SUCCEEDED`, `CHARGE_PAYMENT_CREATED`, `REFUND_CREATED`, `REFUND_SUCCEEDED` and
+    /// those five.
     pub subscriptions: Vec<String>,
     #[serde(default, alias = "notification_email")]
     pub notification_email: Option<String>,

@@ -1142,8 +1142,10 @@ async fn billing_changes_emit_their_events(app: TestApp) {
     let kinds = [
         "CHARGE_CREATED",
         "ADJUSTMENT_CREATED",
+        "ADJUSTMENT_SUCCEEDED",
         "PAYMENT_CREATED",
         "PAYMENT_SUCCEEDED",
+        "CHARGE_PAYMENT_CREATED",
         "REFUND_CREATED",
         "REFUND_SUCCEEDED",
     ];
@@ -1192,14 +1194,17 @@ async fn billing_changes_emit_their_events(app: TestApp) {
     )
     .await;
     receiver
-        .wait_for(Duration::from_secs(15), "12 deliveries", |r| r.len() >= 12)
+        .wait_for(Duration::from_secs(15), "16 deliveries", |r| r.len() >= 16)
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let expected_ids = [
         charge_id.clone(),
         adjustment["id"].as_str().unwrap_or_default().to_string(),
+        adjustment["id"].as_str().unwrap_or_default().to_string(),
         payment["id"].as_str().unwrap_or_default().to_string(),
         payment["id"].as_str().unwrap_or_default().to_string(),
+        // `ChargePaymentUpdate` has no `id`: it names the payment and the charge.
+        String::new(),
         refund["id"].as_str().unwrap_or_default().to_string(),
         refund["id"].as_str().unwrap_or_default().to_string(),
     ];
@@ -1242,6 +1247,23 @@ async fn billing_changes_emit_their_events(app: TestApp) {
         );
         assert_eq!(by_type("PAYMENT_SUCCEEDED")["amount"], 4000);
         assert_eq!(by_type("PAYMENT_SUCCEEDED")["status"], "SUCCEEDED");
+        let share = by_type("CHARGE_PAYMENT_CREATED");
+        assert_eq!(
+            (
+                share["paymentId"].clone(),
+                share["chargeId"].as_str(),
+                share["amount"].clone(),
+                share["paymentMedium"].as_str()
+            ),
+            (
+                payment["id"].clone(),
+                Some(charge_id.as_str()),
+                json!(4000),
+                Some("CASH")
+            )
+        );
+        assert_eq!(share["payment"]["id"], payment["id"]);
+        assert_eq!(by_type("ADJUSTMENT_SUCCEEDED")["amount"], -1000);
         assert_eq!(by_type("REFUND_CREATED")["amount"], 1500);
         assert_eq!(by_type("REFUND_CREATED")["paymentId"], payment["id"]);
         // Each generation's shapes: Gen-1 charges have `customAmount`, Gen-2 ones `items`;
