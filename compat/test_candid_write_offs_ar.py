@@ -1,7 +1,6 @@
 """Write-offs v1, patient AR v1 and the encounter's service-line money through the
 candidhealth SDK: a claim of two lines, a patient payment, a refund, a write-off and its
-revert, with every balance computed by hand. (Insurance write-offs need the payer
-directory; the Rust API tests cover them.)"""
+revert, with every balance computed by hand; and an insurance write-off."""
 
 import datetime as dt
 import uuid
@@ -16,10 +15,15 @@ from candid.resources.financials.types import AllocationCreate, AllocationTarget
 from candid.resources.financials.types.account_type import AccountType
 from candid.resources.patient_ar.resources.v_1.errors.invalid_filters_error import InvalidFiltersError
 from candid.resources.patient_ar.resources.v_1.types import InvoiceItemizationResponse, ListInventoryPagedResponse
+from candid.resources.payers.resources.v_3.types import PayerIdentifier_PayerInfo
 from candid.resources.write_offs.resources.v_1 import (
     CreateWriteOffsResponse,
+    InsuranceWriteOffReason,
+    InsuranceWriteOffTarget_ServiceLineId,
     PatientWriteOffReason,
+    WriteOff_Insurance,
     WriteOff_Patient,
+    WriteOffCreate_Insurance,
     WriteOffCreate_Patient,
     WriteOffsPage,
 )
@@ -155,5 +159,37 @@ def test_a_claim_through_payment_refund_write_off_and_revert(server, client_and_
         candid.patient_ar.v_1.list_inventory(limit=0)
     with pytest.raises(EntityNotFoundError):
         candid.patient_ar.v_1.itemize(str(uuid.uuid4()))
+    code, report = server.verify()
+    assert code == 0, report
+
+
+def test_an_insurance_write_off_comes_off_the_line_and_names_its_payer(server, client_and_tenant):
+    candid, tenant = client_and_tenant
+    encounter_id = _claim(server, candid, tenant)
+    claim, _, _ = _state(candid, encounter_id)
+    line_two = claim.service_lines[1].service_line_id
+    created = candid.write_offs.v_1.create(
+        write_offs=[
+            WriteOffCreate_Insurance(
+                payer_identifier=PayerIdentifier_PayerInfo(payer_id="60054", payer_name="Aetna"),
+                write_off_target=InsuranceWriteOffTarget_ServiceLineId(value=line_two),
+                write_off_timestamp=dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc),
+                write_off_reason=InsuranceWriteOffReason.CONTRACTUAL_ADJUSTMENT,
+                amount_cents=700,
+            )
+        ]
+    )
+    write_off = created.write_offs[0]
+    assert isinstance(write_off, WriteOff_Insurance)
+    assert write_off.payer.payer_id == "60054"
+    assert write_off.write_off_target == InsuranceWriteOffTarget_ServiceLineId(value=line_two)
+    page = candid.write_offs.v_1.get_multi(payer_uuid=write_off.payer.payer_uuid)
+    assert [w.write_off_id for w in page.items] == [write_off.write_off_id]
+    _, lines, itemized = _state(candid, encounter_id)
+    assert lines == [(10000, 10000, 0), (5000 - 700, 5000 - 700, 0)]
+    assert itemized.service_line_itemization[1].insurance_adjustments.total_adjustment_cents == 700
+    reverting = candid.write_offs.v_1.revert(write_off.write_off_id)
+    assert isinstance(reverting, WriteOff_Insurance)
+    assert reverting.amount_cents == -700
     code, report = server.verify()
     assert code == 0, report

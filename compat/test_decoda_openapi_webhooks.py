@@ -20,10 +20,14 @@ BILLING_EVENTS = [
     "PATIENT_UPDATED",
     "CHARGE_CREATED",
     "ADJUSTMENT_CREATED",
+    "ADJUSTMENT_SUCCEEDED",
     "PAYMENT_CREATED",
     "PAYMENT_SUCCEEDED",
+    "CHARGE_PAYMENT_CREATED",
     "REFUND_CREATED",
 ]
+# Gen-1's AlertType has no CHARGE_PAYMENT_CREATED (Gen-2 added it).
+BILLING_EVENTS_V1 = [kind for kind in BILLING_EVENTS if kind != "CHARGE_PAYMENT_CREATED"]
 
 
 class Receiver:
@@ -128,38 +132,36 @@ def _billing_flow(decoda, v1_patients):
 @pytest.mark.parametrize("prefix", ["/v1/webhook", "/webhook/decoda"])
 def test_webhook_operations_and_deliveries_match_the_schema(decoda, receiver, prefix):
     gen2 = prefix == "/webhook/decoda"
+    kinds = BILLING_EVENTS if gen2 else BILLING_EVENTS_V1
     status, webhook = decoda.post(f"{prefix}/create", {"url": receiver.url, "subscriptions": ["CHARGE_CREATED"]})
     assert status == 200 and len(webhook["secret"]) == 32
     status, webhook = decoda.put(
-        f"{prefix}/update/{webhook['id']}", {"subscriptions": BILLING_EVENTS, "notificationEmail": "ops@example.test"}
+        f"{prefix}/update/{webhook['id']}", {"subscriptions": kinds, "notificationEmail": "ops@example.test"}
     )
-    assert status == 200 and webhook["subscriptions"] == BILLING_EVENTS
+    assert status == 200 and webhook["subscriptions"] == kinds
     status, got = decoda.get(f"{prefix}/get/{webhook['id']}")
     assert status == 200 and got == webhook
     status, listed = decoda.get(f"{prefix}/list")
     assert status == 200 and [w["id"] for w in listed] == [webhook["id"]]
 
     patient, charge, payment, refund = _billing_flow(decoda, v1_patients=not gen2)
-    # One failure, then 7 deliveries: patient created/updated, charge, adjustment,
-    # payment created/succeeded, refund.
-    bodies = [body for _, body in receiver.wait_for(7)]
+    # One failure, then a delivery per subscribed kind: patient created/updated, charge,
+    # adjustment created/succeeded, payment created/succeeded, (Gen-2) the payment's share
+    # of the charge, refund.
+    bodies = [body for _, body in receiver.wait_for(len(kinds))]
     for headers, body in receiver.delivered():
         _verify(webhook["secret"], headers, body)
     first_attempt = receiver.requests[0][2]
     assert first_attempt == bodies[0], "the retry sent the same bytes"
     events = [json.loads(body) for body in bodies]
-    assert [event["type"] for event in events] == [
-        "PATIENT_CREATED",
-        "PATIENT_UPDATED",
-        "CHARGE_CREATED",
-        "ADJUSTMENT_CREATED",
-        "PAYMENT_CREATED",
-        "PAYMENT_SUCCEEDED",
-        "REFUND_CREATED",
-    ]
-    assert events[1]["data"]["lastName"] == "Díaz"
-    assert events[2]["data"]["id"] == charge["id"] and events[5]["data"]["id"] == payment["id"]
-    assert events[6]["data"]["id"] == refund["id"] and events[6]["data"]["amount"] == 300
+    assert [event["type"] for event in events] == kinds
+    by_type = {event["type"]: event["data"] for event in events}
+    assert by_type["PATIENT_UPDATED"]["lastName"] == "Díaz"
+    assert by_type["CHARGE_CREATED"]["id"] == charge["id"] and by_type["PAYMENT_SUCCEEDED"]["id"] == payment["id"]
+    if gen2:
+        share = by_type["CHARGE_PAYMENT_CREATED"]
+        assert (share["paymentId"], share["chargeId"], share["payment"]["id"]) == (payment["id"], charge["id"], payment["id"])
+    assert by_type["REFUND_CREATED"]["id"] == refund["id"] and by_type["REFUND_CREATED"]["amount"] == 300
 
     status, attempts = decoda.get(
         f"{prefix}/{webhook['id']}/delivery-attempts/list", query={"limit": 50, "sort_direction": "asc"}

@@ -43,3 +43,29 @@ pub async fn adjustment(
         .ok_or_else(|| gone("adjustment", id))?;
     crate::charges::adjustment_from_row(row)
 }
+
+/// One charge's share of a payment, with the payment it belongs to.
+#[derive(Debug, Clone)]
+pub struct ChargePaymentShare {
+    pub charge_id: Uuid,
+    pub amount: i64,
+    pub created_at: time::OffsetDateTime,
+    pub payment: Payment,
+}
+
+pub async fn charge_payment(
+    store: &Store,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<ChargePaymentShare, ServiceError> {
+    let share = store
+        .charge_payment_share(tenant_id, id)
+        .await?
+        .ok_or_else(|| gone("charge payment", id))?;
+    Ok(ChargePaymentShare {
+        charge_id: share.charge_id,
+        amount: share.amount,
+        created_at: share.created_at,
+        payment: payment(store, tenant_id, share.payment_id).await?,
+    })
+}

@@ -37,6 +37,8 @@ pub enum EventType {
     RefundCreated,
     RefundSucceeded,
     AdjustmentCreated,
+    AdjustmentSucceeded,
+    ChargePaymentCreated,
     ChargeCaptureCreated,
     ChargeCaptureUpdated,
     ClaimCreationProcessed,
@@ -45,7 +47,7 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 13] = [
+    pub const ALL: [EventType; 15] = [
         EventType::PatientCreated,
         EventType::PatientUpdated,
         EventType::ChargeCreated,
@@ -54,6 +56,8 @@ impl EventType {
         EventType::RefundCreated,
         EventType::RefundSucceeded,
         EventType::AdjustmentCreated,
+        EventType::AdjustmentSucceeded,
+        EventType::ChargePaymentCreated,
         EventType::ChargeCaptureCreated,
         EventType::ChargeCaptureUpdated,
         EventType::ClaimCreationProcessed,
@@ -71,6 +75,8 @@ impl EventType {
             EventType::RefundCreated => "REFUND_CREATED",
             EventType::RefundSucceeded => "REFUND_SUCCEEDED",
             EventType::AdjustmentCreated => "ADJUSTMENT_CREATED",
+            EventType::AdjustmentSucceeded => "ADJUSTMENT_SUCCEEDED",
+            EventType::ChargePaymentCreated => "CHARGE_PAYMENT_CREATED",
             EventType::ChargeCaptureCreated => "CHARGE_CAPTURE_CREATED",
             EventType::ChargeCaptureUpdated => "CHARGE_CAPTURE_UPDATED",
             EventType::ClaimCreationProcessed => "CLAIM_CREATION_PROCESSED",
@@ -94,6 +100,8 @@ pub enum Subject {
     Payment(Uuid),
     Refund(Uuid),
     Adjustment(Uuid),
+    /// One charge's share of a payment (`charge_payments`).
+    ChargePayment(Uuid),
     ChargeCapture(Uuid),
     ClaimCreation(Uuid),
     InsurancePayment(Uuid),
@@ -108,6 +116,7 @@ impl Subject {
             Subject::Payment(_) => "payment",
             Subject::Refund(_) => "refund",
             Subject::Adjustment(_) => "adjustment",
+            Subject::ChargePayment(_) => "charge_payment",
             Subject::ChargeCapture(_) => "charge_capture",
             Subject::ClaimCreation(_) => "claim_creation",
             Subject::InsurancePayment(_) => "insurance_payment",
@@ -122,6 +131,7 @@ impl Subject {
             | Subject::Payment(id)
             | Subject::Refund(id)
             | Subject::Adjustment(id)
+            | Subject::ChargePayment(id)
             | Subject::ChargeCapture(id)
             | Subject::ClaimCreation(id)
             | Subject::InsurancePayment(id)
@@ -137,6 +147,7 @@ impl Subject {
             "payment" => Subject::Payment(id),
             "refund" => Subject::Refund(id),
             "adjustment" => Subject::Adjustment(id),
+            "charge_payment" => Subject::ChargePayment(id),
             "charge_capture" => Subject::ChargeCapture(id),
             "claim_creation" => Subject::ClaimCreation(id),
             "insurance_payment" => Subject::InsurancePayment(id),

@@ -410,11 +410,15 @@ pub async fn settle(
     for (credit_id, take) in &draws {
         rows::insert_credit_draw(&mut tx, tenant_id, payment_id, *credit_id, take.get()).await?;
     }
+    let mut share_ids = Vec::with_capacity(shares.len());
     for (charge_id, share, after) in &shares {
         if !share.is_positive() {
             continue;
         }
-        rows::insert_share(&mut tx, tenant_id, payment_id, *charge_id, share.get(), now).await?;
+        share_ids.push(
+            rows::insert_share(&mut tx, tenant_id, payment_id, *charge_id, share.get(), now)
+                .await?,
+        );
         if let Some(charge) = locked.iter().find(|charge| charge.id == *charge_id) {
             let mut charge = charge.clone();
             charge.status = pricing::derive_status(*after, Closing::Payment)
@@ -444,6 +448,16 @@ pub async fn settle(
         crate::events::Subject::Payment(payment_id),
     )
     .await?;
+    // Then one CHARGE_PAYMENT_CREATED per charge the payment went to.
+    for share_id in share_ids {
+        crate::events::record_in_tx(
+            &mut tx,
+            tenant_id,
+            crate::events::EventType::ChargePaymentCreated,
+            crate::events::Subject::ChargePayment(share_id),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(payment.into())
 }

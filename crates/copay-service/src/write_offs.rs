@@ -88,10 +88,14 @@ pub async fn write_off(
         .to_string();
     charge.updated_at = now;
     rows::set_status(&mut tx, &charge).await?;
-    crate::events::record_in_tx(
+    // copay's adjustments take effect at once: created, then succeeded.
+    crate::events::record_many_in_tx(
         &mut tx,
         tenant_id,
-        crate::events::EventType::AdjustmentCreated,
+        &[
+            crate::events::EventType::AdjustmentCreated,
+            crate::events::EventType::AdjustmentSucceeded,
+        ],
         crate::events::Subject::Adjustment(row.id),
     )
     .await?;

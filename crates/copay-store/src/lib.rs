@@ -53,6 +53,7 @@ pub mod items;
 pub mod keys;
 pub mod ledger;
 pub mod patients;
+pub mod payers;
 pub mod payment_table;
 pub mod payments;
 pub mod providers;

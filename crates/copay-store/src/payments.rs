@@ -129,11 +129,12 @@ pub async fn insert_share(
     charge_id: Uuid,
     amount: i64,
     at: OffsetDateTime,
-) -> StoreResult<()> {
+) -> StoreResult<Uuid> {
+    let id = Uuid::now_v7();
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO charge_payments (id, tenant_id, payment_id, charge_id, amount, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(Uuid::now_v7())
+        .bind(id)
         .bind(tenant_id)
         .bind(payment_id)
         .bind(charge_id)
@@ -142,7 +143,7 @@ pub async fn insert_share(
         .execute(conn)
         .await
         .map(|done| done.rows_affected()))?;
-    Ok(())
+    Ok(id)
 }
 
 pub async fn insert_credit_draw(
@@ -488,5 +489,31 @@ impl Store {
             });
         }
         Ok(faults)
+    }
+}
+
+/// One charge's share of a payment, by the share's id.
+#[derive(Debug, Clone, Copy, FromRow, PartialEq, Eq)]
+pub struct ShareById {
+    pub payment_id: Uuid,
+    pub charge_id: Uuid,
+    pub amount: i64,
+    pub created_at: OffsetDateTime,
+}
+
+impl Store {
+    pub async fn charge_payment_share(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<Option<ShareById>> {
+        let row = on_db!(self, pool => sqlx::query_as::<_, ShareById>(
+            "SELECT payment_id, charge_id, amount, created_at FROM charge_payments \
+             WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row)
     }
 }

@@ -1,4 +1,4 @@
-//! The command line: `copay serve | migrate | tenant | verify`. Every flag can also be
+//! The command line: `copay serve | migrate | tenant | verify | claims | payers`. Every flag can also be
 //! set with a `COPAY_*` environment variable.
 
 use std::net::SocketAddr;
@@ -45,6 +45,26 @@ pub enum Command {
     Claims {
         #[command(subcommand)]
         command: ClaimsCommand,
+    },
+    /// The installation-wide payer directory (Candid payers v3).
+    Payers {
+        #[command(subcommand)]
+        command: PayersCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PayersCommand {
+    /// Add or update payers from a CSV file with a header row: `payer_id`, `payer_name`
+    /// and optionally `availity_payer_name`, `availity_claims_payer_id`,
+    /// `availity_eligibility_id`, `availity_remittance_payer_id`, `address1`, `address2`,
+    /// `city`, `state`, `zip_code`, `zip_plus_four_code`. A bad row rejects the whole
+    /// file before anything is written. Prints one JSON summary.
+    Import {
+        /// The CSV file.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
 }
 
@@ -242,6 +262,27 @@ pub async fn claims(command: &ClaimsCommand) -> anyhow::Result<()> {
             };
             store.close().await;
             println!("{out}");
+            Ok(())
+        }
+    }
+}
+
+pub async fn payers(command: &PayersCommand) -> anyhow::Result<()> {
+    match command {
+        PayersCommand::Import { file, database } => {
+            let reader = std::fs::File::open(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let store = open_store(&database.database_url, 2).await?;
+            // A progress line per written batch, for files longer than one batch.
+            let progress = |done: usize, total: usize| {
+                if total > copay_service::payers::IMPORT_BATCH_ROWS {
+                    eprintln!("payers: {done}/{total} rows written");
+                }
+            };
+            let imported = copay_service::payers::import_csv(&store, reader, progress).await;
+            store.close().await;
+            let report = imported.with_context(|| format!("cannot import {}", file.display()))?;
+            println!("{}", serde_json::to_string(&report)?);
             Ok(())
         }
     }

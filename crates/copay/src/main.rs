@@ -59,6 +59,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate(args) => cli::migrate(&args).await.map(|()| ExitCode::SUCCESS),
         Command::Tenant { command } => cli::tenant(&command).await.map(|()| ExitCode::SUCCESS),
         Command::Claims { command } => cli::claims(&command).await.map(|()| ExitCode::SUCCESS),
+        Command::Payers { command } => cli::payers(&command).await.map(|()| ExitCode::SUCCESS),
         Command::Verify(args) => Ok(if cli::verify(&args).await? {
             ExitCode::SUCCESS
         } else {

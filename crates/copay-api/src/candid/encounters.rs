@@ -59,12 +59,22 @@ fn address(given: Option<&Value>, long_zip: bool) -> Value {
     Value::Object(address)
 }
 
-fn provider(provider_id: Value, given: &Map<String, Value>) -> Value {
+fn provider(encounter_id: Uuid, name: &str, given: &Map<String, Value>) -> Value {
     let mut provider = given.clone();
-    provider.insert("provider_id".into(), provider_id);
+    provider.insert("provider_id".into(), derived_id(encounter_id, name));
     provider.insert("npi".into(), text(given, "npi"));
     provider.insert("address".into(), address(given.get("address"), true));
     Value::Object(provider)
+}
+
+/// The billing provider, with the id money can be allocated to (stable per tenant and
+/// NPI) when the encounter named an NPI.
+fn billing_provider(encounter: &Encounter, given: &Map<String, Value>) -> Value {
+    let mut provider = provider(encounter.row.id, "billing_provider", given);
+    if let (Some(id), Value::Object(fields)) = (encounter.row.billing_provider_id, &mut provider) {
+        fields.insert("provider_id".into(), json!(id));
+    }
+    provider
 }
 
 fn patient(encounter: &Encounter, data: &Map<String, Value>) -> Value {
@@ -228,13 +238,6 @@ fn encounter_json(encounter: &Encounter) -> Value {
         .filter(|value| value.is_object())
         .map(|value| object(Some(value)))
         .unwrap_or_else(|| billing.clone());
-    // The billing provider's id is the one money is allocated to (`billing_provider_by_id`):
-    // stable per tenant and NPI. Without an NPI it is named under the encounter.
-    let billing_provider_id = encounter
-        .row
-        .billing_provider_id
-        .map(|id| Value::String(id.to_string()))
-        .unwrap_or_else(|| derived_id(encounter.row.id, "billing_provider"));
     let mut facility = object(data.get("service_facility"));
     facility.insert(
         "service_facility_id".into(),
@@ -266,8 +269,8 @@ fn encounter_json(encounter: &Encounter) -> Value {
         "place_of_service_code": data.get("place_of_service_code").cloned(),
         "url": format!("/api/encounters/v4/{}", encounter.row.id),
         "patient": patient(encounter, &data),
-        "billing_provider": provider(billing_provider_id, &billing),
-        "rendering_provider": provider(derived_id(encounter.row.id, "rendering_provider"), &rendering),
+        "billing_provider": billing_provider(encounter, &billing),
+        "rendering_provider": provider(encounter.row.id, "rendering_provider", &rendering),
         "service_facility": Value::Object(facility),
         "diagnoses": diagnoses(encounter, &data),
         "claims": encounter.claims.iter().map(|c| claim(encounter, c)).collect::<Vec<_>>(),

@@ -8,9 +8,10 @@ pub mod claim_creations;
 pub mod encounters;
 pub mod error;
 pub mod extract;
+pub mod insurance_money;
 pub mod patient_ar;
 pub mod patient_money;
-pub mod payer_shim;
+pub mod payers;
 pub mod types;
 pub mod write_offs;
 
@@ -56,6 +57,26 @@ pub fn protected_routes() -> OpenApiRouter<AppState> {
             patient_money::update_refund,
             patient_money::delete_refund
         ))
+        .routes(routes!(
+            insurance_money::get_refunds,
+            insurance_money::create_refund
+        ))
+        .routes(routes!(
+            insurance_money::get_refund,
+            insurance_money::update_refund,
+            insurance_money::delete_refund
+        ))
+        .routes(routes!(
+            insurance_money::get_payments,
+            insurance_money::create_payment
+        ))
+        .routes(routes!(
+            insurance_money::get_payment,
+            insurance_money::update_payment,
+            insurance_money::delete_payment
+        ))
+        .routes(routes!(payers::get_all))
+        .routes(routes!(payers::get))
         .routes(routes!(write_offs::get_multi, write_offs::create))
         .routes(routes!(write_offs::get))
         .routes(routes!(write_offs::revert))

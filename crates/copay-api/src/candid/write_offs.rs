@@ -21,7 +21,7 @@ use super::allocations::{
 };
 use super::error::CandidError;
 use super::extract::{CandidJson, CandidTenant};
-use super::payer_shim::{PayerIdentifierBody, PayerV3, missing_payer, payer_views};
+use super::payers::{PayerIdentifierBody, PayerV3};
 use crate::AppState;
 use crate::query::QueryParams;
 
@@ -240,7 +240,8 @@ pub struct InsuranceWriteOff {
     pub reverted_by_write_off_id: Option<Uuid>,
     /// A revert records the original amount negated.
     pub amount_cents: i64,
-    pub payer: PayerV3,
+    /// Boxed: the payer is most of the size of a write-off.
+    pub payer: Box<PayerV3>,
     pub write_off_target: InsuranceWriteOffTarget,
 }
 
@@ -308,16 +309,34 @@ fn view(row: WriteOffRow, payers: &HashMap<Uuid, PayerV3>) -> WriteOff {
         reverts_write_off_id: row.reverts_id,
         reverted_by_write_off_id: row.reverted_by_id,
         amount_cents: row.amount_cents,
-        payer,
+        payer: Box::new(payer),
         write_off_target,
     })
+}
+
+/// A payer the directory lacks: it never deletes one, so only a corrupt row needs this.
+fn missing_payer(payer_uuid: Uuid) -> PayerV3 {
+    PayerV3 {
+        payer_uuid,
+        payer_id: String::new(),
+        payer_name: String::new(),
+        availity_payer_name: None,
+        availity_claims_payer_id: None,
+        availity_eligibility_id: None,
+        availity_remittance_payer_id: None,
+        street_address: None,
+    }
 }
 
 async fn views(state: &AppState, rows: Vec<WriteOffRow>) -> Result<Vec<WriteOff>, CandidError> {
     let mut uuids: Vec<Uuid> = rows.iter().filter_map(|row| row.payer_uuid).collect();
     uuids.sort();
     uuids.dedup();
-    let payers = payer_views(&state.store, &uuids).await?;
+    let payers: HashMap<Uuid, PayerV3> = copay_service::payers::get_many(&state.store, &uuids)
+        .await?
+        .iter()
+        .map(|(uuid, row)| (*uuid, PayerV3::from(row)))
+        .collect();
     Ok(rows.into_iter().map(|row| view(row, &payers)).collect())
 }
 

@@ -17,6 +17,7 @@ use copay_store::Store;
 use copay_service::event_subjects as subjects;
 
 use super::adjustments::AdjustmentSummaryV2;
+use super::charge_views::{PaymentV2, payment_output};
 use super::charges::{AdjustmentSummary, ChargeSummaryV1};
 use super::patients::{PatientSummaryV1, PatientSummaryV2};
 use super::payments::RefundSummary;
@@ -92,11 +93,28 @@ async fn data(store: &Store, event: &EventToRender) -> Result<Value, ServiceErro
                     Generation::V2 => to_value(AdjustmentSummaryV2::from(adjustment)),
                 })
         }
-        Subject::InsurancePayment(id) | Subject::InsuranceRefund(id) => {
-            Err(ServiceError::NotFound {
-                entity: "insurance entry",
-                id: id.to_string(),
-            })
+        Subject::ChargePayment(id) => subjects::charge_payment(store, event.tenant_id, id)
+            .await
+            .map(|share| {
+                to_value(ChargePaymentUpdate {
+                    payment_id: share.payment.id.to_string(),
+                    charge_id: share.charge_id.to_string(),
+                    amount: share.amount,
+                    payin_config_id: None,
+                    payment_medium: share.payment.medium.clone(),
+                    created_date: format_timestamp(share.created_at),
+                    payment: payment_output(&share.payment),
+                })
+            }),
+        Subject::InsurancePayment(id) => {
+            crate::candid::insurance_money::read_payment(store, &tenant, id)
+                .await
+                .map(to_value)
+        }
+        Subject::InsuranceRefund(id) => {
+            crate::candid::insurance_money::read_refund(store, &tenant, id)
+                .await
+                .map(to_value)
         }
     };
     match rendered {
@@ -105,6 +123,19 @@ async fn data(store: &Store, event: &EventToRender) -> Result<Value, ServiceErro
         Err(ServiceError::NotFound { .. }) => Ok(json!({ "id": event.subject.id().to_string() })),
         Err(other) => Err(other),
     }
+}
+
+/// `ChargePaymentUpdate`: one charge's share of a payment (`CHARGE_PAYMENT_CREATED`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChargePaymentUpdate {
+    payment_id: String,
+    charge_id: String,
+    amount: i64,
+    payin_config_id: Option<String>,
+    payment_medium: String,
+    created_date: String,
+    payment: PaymentV2,
 }
 
 /// Gen-2 `ChargeSummary`: Gen-1's without `customAmount` and

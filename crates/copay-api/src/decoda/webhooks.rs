@@ -113,6 +113,8 @@ pub const ALERT_TYPES: &[&str] = &[
     "CHARGE_CAPTURE_CREATED",
     "CHARGE_CAPTURE_UPDATED",
     "CLAIM_CREATION_PROCESSED",
+    "INSURANCE_PAYMENT_CREATED",
+    "INSURANCE_REFUND_CREATED",
 ];
 
 /// The delivery list's `event_type` filter (`WebhookEventType`); `PAYMENT_COMPLETED` is
@@ -137,9 +139,12 @@ pub struct WebhookCreate {
     /// `AlertType` names (either generation), or copay's Candid-side events:
     /// `CHARGE_CAPTURE_CREATED` and `CHARGE_CAPTURE_UPDATED` (data: Candid's
     /// `ChargeCapture`), `CLAIM_CREATION_PROCESSED` (data: Candid's
-    /// `ChargeCaptureClaimCreation`). copay emits `PATIENT_CREATED`, `PATIENT_UPDATED`,
-    /// `CHARGE_CREATED`, `ADJUSTMENT_CREATED`, `PAYMENT_CREATED`, `PAYMENT_SUCCEEDED`,
-    /// `REFUND_CREATED`, `REFUND_SUCCEEDED` and those three.
+    /// `ChargeCaptureClaimCreation`), `INSURANCE_PAYMENT_CREATED` and
+    /// `INSURANCE_REFUND_CREATED` (data: copay's `InsurancePayment`, Candid's
+    /// `InsuranceRefund`). copay emits `PATIENT_CREATED`, `PATIENT_UPDATED`,
+    /// `CHARGE_CREATED`, `ADJUSTMENT_CREATED`, `ADJUSTMENT_SUCCEEDED`, `PAYMENT_CREATED`,
+    /// `PAYMENT_SUCCEEDED`, `CHARGE_PAYMENT_CREATED`, `REFUND_CREATED`, `REFUND_SUCCEEDED` and
+    /// those five.
     pub subscriptions: Vec<String>,
     #[serde(default, alias = "notification_email")]
     pub notification_email: Option<String>,

@@ -14,6 +14,7 @@ crate::both_backends!(
     line_balances_and_itemization_follow_each_step_by_hand,
     inventory_pages_by_last_change_and_flags_invoiceable_claims,
     itemization_counts_claim_level_money_and_stays_in_its_tenant,
+    insurance_money_shows_as_paid_and_comes_off_both_balances,
     verify_names_broken_claim_money,
 );
 
@@ -475,6 +476,78 @@ async fn itemization_counts_claim_level_money_and_stays_in_its_tenant(app: &Test
     assert_eq!(
         (status, error["errorName"].as_str()),
         (404, Some("EntityNotFoundError"))
+    );
+    app.assert_ledger_ok().await;
+}
+
+async fn insurance_money_shows_as_paid_and_comes_off_both_balances(app: &TestApp) {
+    let tenant = app.tenant("acme").await;
+    let token = app.token(&tenant).await;
+    let (encounter_id, claim_id, ids) =
+        claim_for(app, &token, "pat-1", "c-1", &[10000, 5000]).await;
+    let aetna = json!({"type": "payer_info", "payer_id": "60054", "payer_name": "Aetna"});
+    // The payer pays 6000 on line 1 and 300 on the claim, then takes 1000 back from line
+    // 1, and 700 of line 2 is written off as contractual.
+    let (status, payment) = call(
+        app.candid(Method::POST, "/api/insurance-payments/v1", &token)
+            .json(&json!({"payer_identifier": aetna, "amount_cents": 6300, "allocations": [
+                {"amount_cents": 6000, "target": {"type": "service_line_by_id", "value": ids[0]}},
+                {"amount_cents": 300, "target": {"type": "claim_by_id", "value": claim_id}},
+            ]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{payment}");
+    let (status, refund) = call(
+        app.candid(Method::POST, "/api/insurance-refunds/v1", &token)
+            .json(&json!({"payer_identifier": aetna, "amount_cents": 1000, "allocations": [
+                {"amount_cents": 1000, "target": {"type": "service_line_by_id", "value": ids[0]}},
+            ]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{refund}");
+    let (status, created) = create_write_offs(
+        app,
+        &token,
+        json!([{
+            "type": "insurance", "payer_identifier": aetna,
+            "write_off_target": {"type": "service_line_id", "value": ids[1]},
+            "amount_cents": 700, "write_off_timestamp": "2024-06-01T00:00:00Z",
+            "write_off_reason": "CONTRACTUAL_ADJUSTMENT",
+        }]),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let (now, itemized) = lines_now(app, &tenant.tenant_id, &token, &encounter_id, &claim_id).await;
+    assert_eq!(
+        now,
+        vec![
+            Line {
+                charge: 10000,
+                insurance_balance: 5000,
+                patient_balance: 5000,
+                paid: 5000,
+                patient_paid: 0,
+                patient_adjustments: 0,
+                insurance_payments: 5000,
+                insurance_adjustments: 0,
+            },
+            Line {
+                charge: 5000,
+                insurance_balance: 4300,
+                patient_balance: 4300,
+                paid: 0,
+                patient_paid: 0,
+                patient_adjustments: 0,
+                insurance_payments: 0,
+                insurance_adjustments: 700,
+            },
+        ]
+    );
+    // The payer's claim-level 300 comes off the claim's balance; it is no patient payment.
+    assert_eq!(itemized["patient_balance_cents"], 5000 + 4300 - 300);
+    assert_eq!(
+        itemized["claim_level_patient_payments"],
+        json!({"total_payment_cents": 0, "items": []})
     );
     app.assert_ledger_ok().await;
 }

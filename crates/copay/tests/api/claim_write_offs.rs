@@ -1,8 +1,6 @@
 //! Write-offs v1 through raw HTTP: batches that are all or nothing, get, revert once,
-//! lists with every filter and order, and tenant isolation.
-//!
-//! The `insurance_*` scenarios resolve a `payer_info` identifier, so they pass only once
-//! the payer directory (payers branch) replaces the stub `payers::resolve_in_tx`.
+//! lists with every filter and order, insurance write-offs on every target kind, and
+//! tenant isolation.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -541,7 +539,6 @@ async fn write_offs_stay_in_their_tenant(app: &TestApp) {
     app.assert_ledger_ok().await;
 }
 
-/// Needs the payer directory (payers branch): `payer_info` must resolve.
 async fn insurance_write_offs_target_lines_claims_and_billing_providers(app: &TestApp) {
     let tenant = app.tenant("acme").await;
     let token = app.token(&tenant).await;

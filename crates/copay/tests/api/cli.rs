@@ -111,6 +111,8 @@ fn every_command_has_help() {
         vec!["tenant", "create", "--help"],
         vec!["tenant", "list", "--help"],
         vec!["verify", "--help"],
+        vec!["payers", "--help"],
+        vec!["payers", "import", "--help"],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_copay"))
             .args(&args)

@@ -59,6 +59,7 @@ webhook_tests!(
     tenant_webhook_config_delivers_too,
     billing_changes_emit_their_events,
     candid_changes_emit_their_events,
+    insurance_money_emits_its_events,
 );
 
 fn fast(config: &mut ServerConfig) {
@@ -1141,8 +1142,10 @@ async fn billing_changes_emit_their_events(app: TestApp) {
     let kinds = [
         "CHARGE_CREATED",
         "ADJUSTMENT_CREATED",
+        "ADJUSTMENT_SUCCEEDED",
         "PAYMENT_CREATED",
         "PAYMENT_SUCCEEDED",
+        "CHARGE_PAYMENT_CREATED",
         "REFUND_CREATED",
         "REFUND_SUCCEEDED",
     ];
@@ -1191,14 +1194,17 @@ async fn billing_changes_emit_their_events(app: TestApp) {
     )
     .await;
     receiver
-        .wait_for(Duration::from_secs(15), "12 deliveries", |r| r.len() >= 12)
+        .wait_for(Duration::from_secs(15), "16 deliveries", |r| r.len() >= 16)
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let expected_ids = [
         charge_id.clone(),
         adjustment["id"].as_str().unwrap_or_default().to_string(),
+        adjustment["id"].as_str().unwrap_or_default().to_string(),
         payment["id"].as_str().unwrap_or_default().to_string(),
         payment["id"].as_str().unwrap_or_default().to_string(),
+        // `ChargePaymentUpdate` has no `id`: it names the payment and the charge.
+        String::new(),
         refund["id"].as_str().unwrap_or_default().to_string(),
         refund["id"].as_str().unwrap_or_default().to_string(),
     ];
@@ -1241,6 +1247,23 @@ async fn billing_changes_emit_their_events(app: TestApp) {
         );
         assert_eq!(by_type("PAYMENT_SUCCEEDED")["amount"], 4000);
         assert_eq!(by_type("PAYMENT_SUCCEEDED")["status"], "SUCCEEDED");
+        let share = by_type("CHARGE_PAYMENT_CREATED");
+        assert_eq!(
+            (
+                share["paymentId"].clone(),
+                share["chargeId"].as_str(),
+                share["amount"].clone(),
+                share["paymentMedium"].as_str()
+            ),
+            (
+                payment["id"].clone(),
+                Some(charge_id.as_str()),
+                json!(4000),
+                Some("CASH")
+            )
+        );
+        assert_eq!(share["payment"]["id"], payment["id"]);
+        assert_eq!(by_type("ADJUSTMENT_SUCCEEDED")["amount"], -1000);
         assert_eq!(by_type("REFUND_CREATED")["amount"], 1500);
         assert_eq!(by_type("REFUND_CREATED")["paymentId"], payment["id"]);
         // Each generation's shapes: Gen-1 charges have `customAmount`, Gen-2 ones `items`;
@@ -1314,5 +1337,47 @@ async fn candid_changes_emit_their_events(app: TestApp) {
         "{:#}",
         events[1]
     );
+    app.stop().await;
+}
+
+async fn insurance_money_emits_its_events(app: TestApp) {
+    let receiver = Receiver::start(|_| {}).await;
+    let tenant = app.tenant("acme").await;
+    let kinds = ["INSURANCE_PAYMENT_CREATED", "INSURANCE_REFUND_CREATED"];
+    create_webhook(&app, &tenant, "/webhook/decoda", &receiver.url(), &kinds).await;
+    let token = app.token(&tenant).await;
+    let (_, _, lines) = crate::claim_money::claim_for(&app, &token, "pat-1", "c-1", &[10000]).await;
+    let aetna = json!({"type": "payer_info", "payer_id": "60054", "payer_name": "Aetna"});
+    let allocation = |cents: i64| json!([{"amount_cents": cents, "target": {"type": "service_line_by_id", "value": lines[0]}}]);
+    let (status, payment) = crate::harness::call(
+        app.candid(Method::POST, "/api/insurance-payments/v1", &token)
+            .json(&json!({"payer_identifier": aetna, "amount_cents": 4000, "allocations": allocation(4000)})),
+    )
+    .await;
+    assert_eq!(status, 200, "{payment}");
+    let (status, refund) = crate::harness::call(
+        app.candid(Method::POST, "/api/insurance-refunds/v1", &token)
+            .json(&json!({"payer_identifier": aetna, "amount_cents": 500, "allocations": allocation(500)})),
+    )
+    .await;
+    assert_eq!(status, 200, "{refund}");
+    // A refused refund emits nothing.
+    let (status, _) = crate::harness::call(
+        app.candid(Method::POST, "/api/insurance-refunds/v1", &token)
+            .json(&json!({"payer_identifier": aetna, "amount_cents": 9000, "allocations": allocation(9000)})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    receiver
+        .wait_for(Duration::from_secs(15), "insurance events", |r| {
+            r.iter().filter(|request| request.status == 200).count() >= 2
+        })
+        .await;
+    let events: Vec<Value> = receiver.delivered().iter().map(Received::json).collect();
+    assert_eq!(events.len(), 2, "{events:#?}");
+    assert_eq!(events[0]["type"], "INSURANCE_PAYMENT_CREATED");
+    assert_eq!(events[0]["data"], payment);
+    assert_eq!(events[1]["type"], "INSURANCE_REFUND_CREATED");
+    assert_eq!(events[1]["data"], refund);
     app.stop().await;
 }
