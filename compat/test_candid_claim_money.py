@@ -279,3 +279,79 @@ def test_insurance_refunds_all_five_verbs(setup):
     candid.insurance_refunds.v_1.delete(refund.insurance_refund_id)
     with pytest.raises(EntityNotFoundError):
         candid.insurance_refunds.v_1.get(refund.insurance_refund_id)
+
+
+def _lines_by_id(candid, encounter_id):
+    encounter = candid.encounters.v_4.get(encounter_id)
+    return {line.service_line_id: line for line in encounter.claims[0].service_lines}
+
+
+def test_a_claims_balances_follow_every_money_step_as_computed_by_hand(setup):
+    """claim → insurance payment → partial insurance refund → patient payment → patient
+    refund → write-off → revert: line balances and AR itemization after every step."""
+    from candid.resources.write_offs.resources.v_1.types import WriteOffCreate_Patient
+
+    server, tenant, candid, encounter = setup
+    claim = encounter.claims[0]
+    one, two = (line.service_line_id for line in claim.service_lines)  # 10000 and 5000 cents
+
+    def check(expected, ar_expected):
+        lines = _lines_by_id(candid, encounter.encounter_id)
+        for line_id, (insurance_balance, patient_balance, paid) in expected.items():
+            line = lines[line_id]
+            assert (line.insurance_balance_cents, line.patient_balance_cents, line.paid_amount_cents) == (
+                insurance_balance,
+                patient_balance,
+                paid,
+            ), line_id
+        ar = candid.patient_ar.v_1.itemize(claim.claim_id)
+        assert ar.patient_balance_cents == sum(balance for _, balance, _ in expected.values())
+        items = {item.service_line_id: item for item in ar.service_line_itemization}
+        for line_id, (insurance_paid, patient_paid, patient_adjusted) in ar_expected.items():
+            item = items[line_id]
+            assert (
+                item.insurance_payments.total_payment_cents,
+                item.patient_payments.total_payment_cents,
+                item.patient_adjustments.total_adjustment_cents,
+                item.patient_balance_cents,
+            ) == (insurance_paid, patient_paid, patient_adjusted, expected[line_id][1]), line_id
+        code, out = server.verify()
+        assert code == 0, out
+
+    check({one: (10000, 10000, 0), two: (5000, 5000, 0)}, {one: (0, 0, 0), two: (0, 0, 0)})
+    _insurance_payment(
+        server,
+        tenant,
+        {
+            "payer_identifier": {"type": "payer_info", "payer_id": "60054", "payer_name": "Aetna"},
+            "amount_cents": 7000,
+            "allocations": [
+                {"amount_cents": 6000, "target": {"type": "service_line_by_id", "value": str(one)}},
+                {"amount_cents": 1000, "target": {"type": "service_line_by_id", "value": str(two)}},
+            ],
+        },
+    )
+    check({one: (4000, 4000, 6000), two: (4000, 4000, 1000)}, {one: (6000, 0, 0), two: (1000, 0, 0)})
+    candid.insurance_refunds.v_1.create(
+        request=InsuranceRefundCreate(payer_identifier=_aetna(), amount_cents=1000, allocations=[_line(one, 1000)])
+    )
+    check({one: (5000, 5000, 5000), two: (4000, 4000, 1000)}, {one: (5000, 0, 0), two: (1000, 0, 0)})
+    candid.patient_payments.v_4.create(amount_cents=3000, patient_external_id="pat-1", allocations=[_line(one, 3000)])
+    check({one: (5000, 2000, 5000), two: (4000, 4000, 1000)}, {one: (5000, 3000, 0), two: (1000, 0, 0)})
+    candid.patient_refunds.v_1.create(amount_cents=500, patient_external_id="pat-1", allocations=[_line(one, 500)])
+    check({one: (5000, 2500, 5000), two: (4000, 4000, 1000)}, {one: (5000, 2500, 0), two: (1000, 0, 0)})
+    created = candid.write_offs.v_1.create(
+        write_offs=[
+            WriteOffCreate_Patient(
+                write_off_timestamp=dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc),
+                write_off_reason="SMALL_BALANCE",
+                service_line_id=two,
+                amount_cents=1000,
+            )
+        ]
+    )
+    write_off = created.write_offs[0]
+    check({one: (5000, 2500, 5000), two: (4000, 3000, 1000)}, {one: (5000, 2500, 0), two: (1000, 0, 1000)})
+    reverting = candid.write_offs.v_1.revert(write_off.write_off_id)
+    assert reverting.reverts_write_off_id == write_off.write_off_id
+    check({one: (5000, 2500, 5000), two: (4000, 4000, 1000)}, {one: (5000, 2500, 0), two: (1000, 0, 0)})
