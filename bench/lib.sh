@@ -18,14 +18,16 @@ fi
 
 work=$(mktemp -d)
 copay_pid=
-databases=()
+# Databases made, one name per line: fresh_postgres runs in a command substitution (a
+# subshell), so a shell array would forget them.
+touch "$work/databases"
 cleanup() {
   if [ -n "$copay_pid" ]; then kill "$copay_pid" 2>/dev/null || true; wait "$copay_pid" 2>/dev/null || true; fi
   if [ -n "${KEEP_DB:-}" ]; then
-    echo "KEEP_DB: kept $work and PostgreSQL databases: ${databases[*]:-none}" >&2
+    echo "KEEP_DB: kept $work and PostgreSQL databases: $(tr '\n' ' ' <"$work/databases")" >&2
     return
   fi
-  for name in "${databases[@]}"; do psql "$admin" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" || true; done
+  while read -r name; do psql "$admin" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" || true; done <"$work/databases"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -34,7 +36,7 @@ trap cleanup EXIT
 fresh_postgres() {
   local name="$1"
   psql "$admin" -qc "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name" >&2
-  databases+=("$name")
+  echo "$name" >>"$work/databases"
   echo "${admin%/*}/$name"
 }
 

@@ -489,7 +489,6 @@ pub async fn create(store: &Store, tenant: &TenantCtx, new: NewEntry) -> Result<
         lock_accounts(&mut tx, tenant_id, target_accounts).await?;
         let paid = rows::paid_net(
             &mut tx,
-            tenant_id,
             EntryKind::payment_of(side).as_str(),
             kind.as_str(),
             target_accounts,
@@ -669,7 +668,6 @@ pub async fn delete(
         let side = kind.side();
         let paid = rows::paid_net(
             &mut tx,
-            tenant_id,
             kind.as_str(),
             EntryKind::refund_of(side).as_str(),
             &accounts,

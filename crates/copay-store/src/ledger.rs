@@ -164,19 +164,27 @@ pub async fn lock_accounts(
                 .filter(|kind| kind.keeps_balance())
                 .map(|kind| kind.as_str())
                 .collect();
-            sqlx::query_as(
+            // By id alone, with the tenant checked on the rows found: given a tenant
+            // condition, PostgreSQL's generic plan for this prepared statement walked the
+            // (tenant_id, kind, …) index over every account of the tenant (3.5 ms at 3,000
+            // accounts, growing with the tenant) instead of the primary key.
+            let found: Vec<(Uuid, Uuid, String, i64)> = sqlx::query_as(
                 "WITH locked AS ( \
-                   SELECT id, kind, balance FROM ledger_accounts \
-                   WHERE tenant_id = $1 AND id = ANY($2) AND kind = ANY($3) ORDER BY id FOR UPDATE) \
-                 SELECT id, kind, balance FROM locked \
-                 UNION ALL SELECT id, kind, balance FROM ledger_accounts \
-                   WHERE tenant_id = $1 AND id = ANY($2) AND NOT (kind = ANY($3))",
+                   SELECT id, tenant_id, kind, balance FROM ledger_accounts \
+                   WHERE id = ANY($1) AND kind = ANY($2) ORDER BY id FOR UPDATE) \
+                 SELECT id, tenant_id, kind, balance FROM locked \
+                 UNION ALL SELECT id, tenant_id, kind, balance FROM ledger_accounts \
+                   WHERE id = ANY($1) AND NOT (kind = ANY($2))",
             )
-            .bind(tenant_id)
             .bind(&ids)
             .bind(&kept)
             .fetch_all(&mut **tx)
-            .await?
+            .await?;
+            found
+                .into_iter()
+                .filter(|(_, owner, _, _)| *owner == tenant_id)
+                .map(|(id, _, kind, balance)| (id, kind, balance))
+                .collect()
         }
         Tx::Sqlite(tx) => {
             let mut query = sqlx::QueryBuilder::new(
