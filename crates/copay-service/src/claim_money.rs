@@ -223,6 +223,27 @@ fn permitted(restrictions: &Restrictions, target: &ClaimTarget) -> bool {
     restrictions.permit(npi, Some(facility.as_str()))
 }
 
+/// The tenant's service lines and claims with these ids, each keyed by its id (absent when
+/// unknown): what money on claims checks its targets against.
+pub(crate) async fn claim_targets(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    line_ids: &[Uuid],
+    claim_ids: &[Uuid],
+) -> Result<(HashMap<Uuid, ClaimTarget>, HashMap<Uuid, ClaimTarget>), ServiceError> {
+    let lines = rows::line_targets(tx, tenant_id, line_ids)
+        .await?
+        .into_iter()
+        .filter_map(|line| line.service_line_id.map(|id| (id, line)))
+        .collect();
+    let claims = rows::claim_targets(tx, tenant_id, claim_ids)
+        .await?
+        .into_iter()
+        .map(|claim| (claim.claim_id, claim))
+        .collect();
+    Ok((lines, claims))
+}
+
 /// Checks every allocation's target in the tenant and names the account it moves.
 async fn resolve_targets(
     tx: &mut Tx,
@@ -247,16 +268,7 @@ async fn resolve_targets(
             _ => None,
         })
         .collect();
-    let lines: HashMap<Uuid, ClaimTarget> = rows::line_targets(tx, tenant_id, &line_ids)
-        .await?
-        .into_iter()
-        .filter_map(|line| line.service_line_id.map(|id| (id, line)))
-        .collect();
-    let claims: HashMap<Uuid, ClaimTarget> = rows::claim_targets(tx, tenant_id, &claim_ids)
-        .await?
-        .into_iter()
-        .map(|claim| (claim.claim_id, claim))
-        .collect();
+    let (lines, claims) = claim_targets(tx, tenant_id, &line_ids, &claim_ids).await?;
     let mut resolved = Vec::with_capacity(allocations.len());
     for (position, allocation) in allocations.iter().enumerate() {
         let field = || format!("allocations[{position}].target");

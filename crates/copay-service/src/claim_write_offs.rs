@@ -11,8 +11,6 @@
 //! copay keeps no directory of non-insurance payers, so a `non_insurance_payer`
 //! write-off always names an unknown payer (404).
 
-use std::collections::HashMap;
-
 use copay_domain::claim_write_off::{self as domain, WriteOffSide, WriteOffTargetKind};
 use copay_domain::ledger::{AccountKind, Transfer, TransferKind};
 use copay_store::claim_money::{self as money_rows, ClaimTarget};
@@ -165,16 +163,8 @@ async fn resolve(
             _ => None,
         })
         .collect();
-    let lines: HashMap<Uuid, ClaimTarget> = money_rows::line_targets(tx, tenant_id, &line_ids)
-        .await?
-        .into_iter()
-        .filter_map(|line| line.service_line_id.map(|id| (id, line)))
-        .collect();
-    let claims: HashMap<Uuid, ClaimTarget> = money_rows::claim_targets(tx, tenant_id, &claim_ids)
-        .await?
-        .into_iter()
-        .map(|claim| (claim.claim_id, claim))
-        .collect();
+    let (lines, claims) =
+        crate::claim_money::claim_targets(tx, tenant_id, &line_ids, &claim_ids).await?;
     let mut resolved = Vec::with_capacity(new.len());
     for item in new {
         let (side, payer_uuid) = match &item.party {

@@ -349,7 +349,7 @@ pub async fn render_pending(store: &Store, limit: i64) -> Result<usize, ServiceE
     let renderer = renderer();
     // Deliveries of one event to webhooks of one generation share their data.
     let mut rendered: Vec<((Uuid, Generation), Value)> = Vec::new();
-    let mut count = 0;
+    let mut bodies = Vec::with_capacity(pending.len());
     for delivery in &pending {
         let event = event_of(delivery)?;
         let key = (event.event_id, event.generation);
@@ -363,9 +363,7 @@ pub async fn render_pending(store: &Store, limit: i64) -> Result<usize, ServiceE
         };
         let body =
             crate::webhook_signing::to_python_json(&renderer.envelope(delivery.id, &event, data));
-        if store.set_delivery_body(delivery.id, &body).await? {
-            count += 1;
-        }
+        bodies.push((delivery.id, body));
     }
-    Ok(count)
+    Ok(store.set_delivery_bodies(&bodies).await?)
 }

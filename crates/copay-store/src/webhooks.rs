@@ -329,6 +329,29 @@ impl Store {
 
     /// Fixes a delivery's body unless one is already there (the first render wins, so
     /// every attempt signs the same bytes). Returns whether this call set it.
+    /// Stores rendered bodies (each only if none is stored yet) in one write transaction,
+    /// so a burst of events costs one writer turn, not one per delivery (on SQLite every
+    /// write waits for the single writer). Returns how many were stored.
+    pub async fn set_delivery_bodies(&self, bodies: &[(Uuid, Vec<u8>)]) -> StoreResult<usize> {
+        if bodies.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.begin().await?;
+        let mut stored = 0;
+        for (id, body) in bodies {
+            let done = on_tx!(&mut tx, conn => sqlx::query(
+                "UPDATE webhook_deliveries SET body = $1 WHERE id = $2 AND body IS NULL")
+                .bind(body)
+                .bind(id)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected()))?;
+            stored += usize::try_from(done).unwrap_or(0);
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
     pub async fn set_delivery_body(&self, id: Uuid, body: &[u8]) -> StoreResult<bool> {
         let done = on_db!(self, pool => sqlx::query(
             "UPDATE webhook_deliveries SET body = $1 WHERE id = $2 AND body IS NULL")
