@@ -403,13 +403,10 @@ fn receipts_kind(side: Side) -> AccountKind {
     }
 }
 
-fn utc_micros(at: OffsetDateTime) -> OffsetDateTime {
+/// A caller's timestamp in UTC at the microsecond precision both databases keep.
+pub(crate) fn utc_micros(at: OffsetDateTime) -> OffsetDateTime {
     let at = at.to_offset(time::UtcOffset::UTC);
     at.replace_microsecond(at.microsecond()).unwrap_or(at)
-}
-
-fn unix_micros(at: OffsetDateTime) -> i64 {
-    i64::try_from(at.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
 }
 
 async fn resolve_party(
@@ -554,7 +551,7 @@ pub async fn create(store: &Store, tenant: &TenantCtx, new: NewEntry) -> Result<
         patient_external_id: party.patient.map(|(_, external_id)| external_id),
         amount_cents: new.amount_cents,
         occurred_at,
-        occurred_us: unix_micros(occurred_at),
+        occurred_us: copay_store::claim_ar::unix_micros(occurred_at),
         note: new.note,
         reason: new.reason,
         source: new.source,
@@ -639,7 +636,7 @@ pub async fn update(
         .ok_or_else(|| not_found(entity(kind), id))?;
     if let Some(at) = change.occurred_at {
         row.occurred_at = utc_micros(at);
-        row.occurred_us = unix_micros(row.occurred_at);
+        row.occurred_us = copay_store::claim_ar::unix_micros(row.occurred_at);
     }
     if let Some(note) = change.note {
         row.note = note;

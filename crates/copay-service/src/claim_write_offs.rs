@@ -65,11 +65,6 @@ fn not_found(entity: &'static str, id: impl ToString) -> ServiceError {
     }
 }
 
-fn utc_micros(at: OffsetDateTime) -> OffsetDateTime {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    at.replace_microsecond(at.microsecond()).unwrap_or(at)
-}
-
 /// A write-off checked against the tenant: its row, less ids and ledger references, and
 /// the account it moves money off.
 struct Resolved {
@@ -218,7 +213,7 @@ async fn resolve(
                 }
             }
         };
-        let occurred_at = utc_micros(item.occurred_at);
+        let occurred_at = crate::claim_money::utc_micros(item.occurred_at);
         entry.row.payer_uuid = payer_uuid;
         entry.row.amount_cents = item.amount_cents;
         entry.row.occurred_at = occurred_at;

@@ -301,9 +301,10 @@ pub async fn touch_claims(
         return Ok(());
     }
     on_tx!(tx, conn => {
-        let mut query = sqlx::QueryBuilder::new("UPDATE claims SET ar_changed_at = ");
-        query.push_bind(at);
-        query.push(", ar_changed_us = ").push_bind(crate::claim_ar::unix_micros(at));
+        // `ar_changed_us` alone: the inventory orders by it; `ar_changed_at` (0019) is
+        // superseded by it and read by nothing.
+        let mut query = sqlx::QueryBuilder::new("UPDATE claims SET ar_changed_us = ");
+        query.push_bind(crate::claim_ar::unix_micros(at));
         query.push(" WHERE tenant_id = ").push_bind(tenant_id);
         push_in!(query, "id", claim_ids);
         query.build().execute(conn).await.map(|done| done.rows_affected())

@@ -12,7 +12,7 @@ use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{Store, StoreResult, Tx, on_db, on_tx};
+use crate::{Store, StoreError, StoreResult, Tx, on_db, on_tx};
 
 #[derive(Debug, Clone, FromRow, PartialEq)]
 pub struct PayerRow {
@@ -199,10 +199,14 @@ pub async fn upsert(tx: &mut Tx, row: &PayerRow) -> StoreResult<()> {
 }
 
 /// The directory entry with `row.payer_id`, inserting `row` first when there is none.
-/// Runs in the caller's transaction. On PostgreSQL an insert racing another transaction's
-/// uncommitted insert of the same payer id waits for it; the read after then sees the
-/// winner's row (read committed takes a new snapshot per statement).
+/// Runs in the caller's transaction. A known payer (nearly every call: each insurance
+/// payment and refund names one) is one read. On PostgreSQL an insert racing another
+/// transaction's uncommitted insert of the same payer id waits for it; the read after then
+/// sees the winner's row (read committed takes a new snapshot per statement).
 pub async fn insert_if_missing(tx: &mut Tx, row: &PayerRow) -> StoreResult<PayerRow> {
+    if let Some(known) = by_payer_id_in_tx(tx, &row.payer_id).await? {
+        return Ok(known);
+    }
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO payers (payer_uuid, payer_id, payer_name, availity_payer_name, availity_claims_payer_id, \
          availity_eligibility_id, availity_remittance_payer_id, street_address, created_at, updated_at) \
@@ -220,12 +224,18 @@ pub async fn insert_if_missing(tx: &mut Tx, row: &PayerRow) -> StoreResult<Payer
         .execute(conn)
         .await
         .map(|done| done.rows_affected()))?;
-    let stored = on_tx!(tx, conn => sqlx::query_as::<_, PayerRow>(
+    by_payer_id_in_tx(tx, &row.payer_id).await?.ok_or_else(|| {
+        StoreError::Corrupt(format!("payer {} vanished after its insert", row.payer_id))
+    })
+}
+
+async fn by_payer_id_in_tx(tx: &mut Tx, payer_id: &str) -> StoreResult<Option<PayerRow>> {
+    let row = on_tx!(tx, conn => sqlx::query_as::<_, PayerRow>(
         select_payer!("WHERE payer_id = $1"))
-        .bind(&row.payer_id)
-        .fetch_one(conn)
+        .bind(payer_id)
+        .fetch_optional(conn)
         .await)?;
-    Ok(stored)
+    Ok(row)
 }
 
 /// The payer by uuid, read in the caller's transaction.
