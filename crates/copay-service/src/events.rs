@@ -257,12 +257,32 @@ pub struct EventToRender {
 }
 
 pub type RenderFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, ServiceError>> + Send + 'a>>;
+pub type RenderManyFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<Value>, ServiceError>> + Send + 'a>>;
 
 /// Turns events into the JSON a receiver gets. Installed once by the HTTP layer.
 pub trait PayloadRenderer: Send + Sync {
     /// The event's `data`: the object as it reads now. A subject that no longer reads
     /// (say, deleted) renders as `{"id": …}` rather than failing the delivery.
     fn data<'a>(&'a self, store: &'a Store, event: &'a EventToRender) -> RenderFuture<'a>;
+
+    /// The `data` of each event, in order, as [`PayloadRenderer::data`] renders it. A
+    /// renderer may read objects of one kind together (the worker renders a tick's
+    /// deliveries at once, on the cores that also serve requests); by default each is
+    /// rendered on its own.
+    fn data_many<'a>(
+        &'a self,
+        store: &'a Store,
+        events: &'a [EventToRender],
+    ) -> RenderManyFuture<'a> {
+        Box::pin(async move {
+            let mut rendered = Vec::with_capacity(events.len());
+            for event in events {
+                rendered.push(self.data(store, event).await?);
+            }
+            Ok(rendered)
+        })
+    }
 
     /// The delivered envelope around `data` for one delivery.
     fn envelope(&self, delivery_id: Uuid, event: &EventToRender, data: Value) -> Value;
@@ -347,23 +367,39 @@ pub async fn ensure_body(store: &Store, delivery: &DeliveryRow) -> Result<Vec<u8
 pub async fn render_pending(store: &Store, limit: i64) -> Result<usize, ServiceError> {
     let pending = store.unrendered_deliveries(limit).await?;
     let renderer = renderer();
-    // Deliveries of one event to webhooks of one generation share their data.
-    let mut rendered: Vec<((Uuid, Generation), Value)> = Vec::new();
-    let mut bodies = Vec::with_capacity(pending.len());
+    let mut deliveries = Vec::with_capacity(pending.len());
     for delivery in &pending {
-        let event = event_of(delivery)?;
-        let key = (event.event_id, event.generation);
-        let data = match rendered.iter().find(|(seen, _)| *seen == key) {
-            Some((_, data)) => data.clone(),
-            None => {
-                let data = renderer.data(store, &event).await?;
-                rendered.push((key, data.clone()));
-                data
-            }
+        deliveries.push((delivery.id, event_of(delivery)?));
+    }
+    // Deliveries of one event to webhooks of one generation share their data, so each
+    // (event, generation) is rendered once, and the tick's objects are read together.
+    let mut distinct: Vec<EventToRender> = Vec::new();
+    for (_, event) in &deliveries {
+        if !distinct.iter().any(|seen| same_data(seen, event)) {
+            distinct.push(event.clone());
+        }
+    }
+    let data = renderer.data_many(store, &distinct).await?;
+    let mut bodies = Vec::with_capacity(deliveries.len());
+    for (delivery_id, event) in &deliveries {
+        // A delivery without data stays unrendered; its first send renders it alone.
+        let Some(data) = distinct
+            .iter()
+            .position(|seen| same_data(seen, event))
+            .and_then(|position| data.get(position))
+        else {
+            continue;
         };
-        let body =
-            crate::webhook_signing::to_python_json(&renderer.envelope(delivery.id, &event, data));
-        bodies.push((delivery.id, body));
+        let body = crate::webhook_signing::to_python_json(&renderer.envelope(
+            *delivery_id,
+            event,
+            data.clone(),
+        ));
+        bodies.push((*delivery_id, body));
     }
     Ok(store.set_delivery_bodies(&bodies).await?)
+}
+
+fn same_data(a: &EventToRender, b: &EventToRender) -> bool {
+    a.event_id == b.event_id && a.generation == b.generation
 }

@@ -3,6 +3,7 @@
 //! (`id` is the delivery's id, `alertId` the event's). Installed into the service layer
 //! at start-up ([`install`]); the service stores the rendered bytes once.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -10,7 +11,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use copay_service::charges::Charge;
-use copay_service::events::{EventToRender, Generation, PayloadRenderer, RenderFuture, Subject};
+use copay_service::events::{
+    EventToRender, Generation, PayloadRenderer, RenderFuture, RenderManyFuture, Subject,
+};
 use copay_service::{ServiceError, TenantCtx};
 use copay_store::Store;
 
@@ -38,13 +41,61 @@ fn to_value(shape: impl Serialize) -> Value {
     serde_json::to_value(shape).unwrap_or(Value::Null)
 }
 
-async fn data(store: &Store, event: &EventToRender) -> Result<Value, ServiceError> {
-    // The readers take a tenant context; only its id matters to them.
-    let tenant = TenantCtx {
-        tenant_id: event.tenant_id,
+/// The readers take a tenant context; only its id matters to them.
+fn tenant_ctx(tenant_id: Uuid) -> TenantCtx {
+    TenantCtx {
+        tenant_id,
         slug: String::new(),
         credential_id: Uuid::nil(),
-    };
+    }
+}
+
+fn charge_data(charge: Charge, generation: Generation) -> Value {
+    match generation {
+        Generation::V1 => to_value(ChargeSummaryV1::from(charge)),
+        Generation::V2 => charge_summary_v2(charge),
+    }
+}
+
+/// What is rendered for an object that no longer reads (deleted since): the receiver
+/// still learns which object it was.
+fn gone(event: &EventToRender) -> Value {
+    json!({ "id": event.subject.id().to_string() })
+}
+
+/// Renders `events` in order. Charges, the subject of most events (every charge create and
+/// settlement), are read together per tenant: one batch of queries for a worker tick
+/// instead of one per event.
+async fn data_many(store: &Store, events: &[EventToRender]) -> Result<Vec<Value>, ServiceError> {
+    let mut wanted: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
+    for event in events {
+        if let Subject::Charge(id) = event.subject {
+            wanted.entry(event.tenant_id).or_default().push(id);
+        }
+    }
+    let mut charges: HashMap<(Uuid, Uuid), Charge> = HashMap::new();
+    for (tenant_id, mut ids) in wanted {
+        ids.sort();
+        ids.dedup();
+        for charge in copay_service::charges::get_many(store, &tenant_ctx(tenant_id), &ids).await? {
+            charges.insert((tenant_id, charge.id), charge);
+        }
+    }
+    let mut rendered = Vec::with_capacity(events.len());
+    for event in events {
+        rendered.push(match event.subject {
+            Subject::Charge(id) => match charges.get(&(event.tenant_id, id)) {
+                Some(charge) => charge_data(charge.clone(), event.generation),
+                None => gone(event),
+            },
+            _ => data(store, event).await?,
+        });
+    }
+    Ok(rendered)
+}
+
+async fn data(store: &Store, event: &EventToRender) -> Result<Value, ServiceError> {
+    let tenant = tenant_ctx(event.tenant_id);
     let rendered = match event.subject {
         Subject::Patient(id) => {
             copay_service::patients::get(store, &tenant, id)
@@ -54,14 +105,9 @@ async fn data(store: &Store, event: &EventToRender) -> Result<Value, ServiceErro
                     Generation::V2 => to_value(PatientSummaryV2::from(patient)),
                 })
         }
-        Subject::Charge(id) => {
-            copay_service::charges::get(store, &tenant, id)
-                .await
-                .map(|charge| match event.generation {
-                    Generation::V1 => to_value(ChargeSummaryV1::from(charge)),
-                    Generation::V2 => charge_summary_v2(charge),
-                })
-        }
+        Subject::Charge(id) => copay_service::charges::get(store, &tenant, id)
+            .await
+            .map(|charge| charge_data(charge, event.generation)),
         Subject::ChargeCapture(id) => copay_service::charge_captures::get(store, &tenant, id)
             .await
             .map(|capture| to_value(ChargeCaptureResponse::from(capture))),
@@ -119,8 +165,7 @@ async fn data(store: &Store, event: &EventToRender) -> Result<Value, ServiceErro
     };
     match rendered {
         Ok(value) => Ok(value),
-        // Gone since (deleted): the receiver still learns which object it was.
-        Err(ServiceError::NotFound { .. }) => Ok(json!({ "id": event.subject.id().to_string() })),
+        Err(ServiceError::NotFound { .. }) => Ok(gone(event)),
         Err(other) => Err(other),
     }
 }
@@ -195,6 +240,14 @@ fn charge_summary_v2(charge: Charge) -> Value {
 impl PayloadRenderer for DecodaPayloads {
     fn data<'a>(&'a self, store: &'a Store, event: &'a EventToRender) -> RenderFuture<'a> {
         Box::pin(data(store, event))
+    }
+
+    fn data_many<'a>(
+        &'a self,
+        store: &'a Store,
+        events: &'a [EventToRender],
+    ) -> RenderManyFuture<'a> {
+        Box::pin(data_many(store, events))
     }
 
     fn envelope(&self, delivery_id: Uuid, event: &EventToRender, data: Value) -> Value {
