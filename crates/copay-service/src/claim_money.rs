@@ -25,7 +25,10 @@ use copay_domain::ledger::{AccountId, AccountKind, Transfer, TransferKind};
 use copay_store::claim_money::{
     self as rows, AllocationRow, ClaimTarget, EntryQuery, EntryRow, EntrySort, SortKey,
 };
-use copay_store::ledger::{PostError, ensure_accounts, lock_accounts, post_operation};
+use copay_store::ledger::{
+    PostError, ensure_and_lock_accounts, lock_accounts, plan_posting, post_operation,
+};
+use copay_store::payers::PayerRow;
 use copay_store::{Json, Store, StoreError, Tx};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -186,6 +189,8 @@ fn blank_allocation(tenant_id: Uuid, kind: EntryKind, target_kind: &str) -> Allo
 /// The party's own id: the payer's uuid, or the registry id of the patient.
 struct PartyIds {
     payer_uuid: Option<Uuid>,
+    /// The payer's directory entry as this transaction read (or inserted) it.
+    payer: Option<PayerRow>,
     patient: Option<(Uuid, String)>,
 }
 
@@ -420,6 +425,7 @@ async fn resolve_party(
             let payer = payers::resolve_in_tx(tx, identifier).await?;
             Ok(PartyIds {
                 payer_uuid: Some(payer.payer_uuid),
+                payer: Some(payer),
                 patient: None,
             })
         }
@@ -430,6 +436,7 @@ async fn resolve_party(
                     .ok_or_else(|| not_found("patient", external_id))?;
             Ok(PartyIds {
                 payer_uuid: None,
+                payer: None,
                 patient: Some((patient.id, external_id.clone())),
             })
         }
@@ -443,6 +450,18 @@ async fn resolve_party(
 /// Creates an entry: checks its allocations and targets, refuses a refund that would take
 /// back more than was paid on a target, moves the money, and records the entry.
 pub async fn create(store: &Store, tenant: &TenantCtx, new: NewEntry) -> Result<Entry, EntryError> {
+    create_with_payer(store, tenant, new)
+        .await
+        .map(|(entry, _)| entry)
+}
+
+/// [`create`], also returning the payer's directory entry of an insurance entry as the
+/// transaction read it, so the response needs no second read of the directory.
+pub async fn create_with_payer(
+    store: &Store,
+    tenant: &TenantCtx,
+    new: NewEntry,
+) -> Result<(Entry, Option<PayerRow>), EntryError> {
     let tenant_id = tenant.tenant_id;
     let kind = new.kind;
     let side = kind.side();
@@ -478,7 +497,10 @@ pub async fn create(store: &Store, tenant: &TenantCtx, new: NewEntry) -> Result<
         .map(|item| (item.account.0, item.account.1, item.account.2.as_str()))
         .collect();
     wanted.push((receipts_kind(side), tenant_id, ""));
-    let accounts = ensure_accounts(&mut tx, tenant_id, &wanted).await?;
+    // Every account is found and, where it keeps a balance, locked in id order, once: a
+    // concurrent refund of the same target waits here and then sees this one's
+    // allocations in its own check, and the posting below reuses these locks.
+    let (accounts, locked) = ensure_and_lock_accounts(&mut tx, tenant_id, &wanted).await?;
     let (receipts, target_accounts) = accounts
         .split_last()
         .ok_or_else(|| ServiceError::Unprocessable("no accounts to post to".into()))?;
@@ -493,9 +515,7 @@ pub async fn create(store: &Store, tenant: &TenantCtx, new: NewEntry) -> Result<
     }
 
     if kind.is_refund() {
-        // Lock the targets first: a concurrent refund of the same target waits here and
-        // then sees this one's allocations in its own check.
-        lock_accounts(&mut tx, tenant_id, target_accounts).await?;
+        // A new statement after the locks: it sees every refund committed before them.
         let paid = rows::paid_net(
             &mut tx,
             EntryKind::payment_of(side).as_str(),
@@ -542,7 +562,7 @@ pub async fn create(store: &Store, tenant: &TenantCtx, new: NewEntry) -> Result<
             )?
         });
     }
-    let operation_id = post_operation(&mut tx, tenant_id, kind.as_str(), &transfers).await?;
+    let posting = plan_posting(&locked, kind.as_str(), &transfers)?;
     let row = EntryRow {
         id: entry_id,
         tenant_id,
@@ -558,22 +578,40 @@ pub async fn create(store: &Store, tenant: &TenantCtx, new: NewEntry) -> Result<
         source_internal_id: new.source_internal_id,
         invoice_id: new.invoice_id,
         extra: Json(new.extra),
-        operation_id,
+        operation_id: posting.operation_id,
         reversal_operation_id: None,
         deleted_at: None,
         created_at: now,
         updated_at: now,
     };
-    rows::insert_entry(&mut tx, &row).await?;
     let allocation_rows: Vec<AllocationRow> = resolved.into_iter().map(|item| item.row).collect();
-    rows::insert_allocations(&mut tx, &allocation_rows).await?;
-    touch_claims(&mut tx, tenant_id, &allocation_rows, now).await?;
-    crate::events::record_claim_money_in_tx(&mut tx, tenant_id, kind, entry_id).await?;
+    let webhooks = rows::record_entry(
+        &mut tx,
+        &posting,
+        &row,
+        &allocation_rows,
+        &touched_claims(&allocation_rows),
+        now,
+        crate::events::claim_money_has_event(kind),
+    )
+    .await?;
+    crate::events::record_claim_money_in_tx(&mut tx, tenant_id, kind, entry_id, webhooks).await?;
     tx.commit().await?;
-    Ok(Entry {
-        row,
-        allocations: allocation_rows,
-    })
+    Ok((
+        Entry {
+            row,
+            allocations: allocation_rows,
+        },
+        party.payer,
+    ))
+}
+
+/// The claims money on these allocations changed, each once.
+fn touched_claims(allocations: &[AllocationRow]) -> Vec<Uuid> {
+    let mut claims: Vec<Uuid> = allocations.iter().filter_map(|a| a.claim_id).collect();
+    claims.sort();
+    claims.dedup();
+    claims
 }
 
 async fn touch_claims(
@@ -582,10 +620,7 @@ async fn touch_claims(
     allocations: &[AllocationRow],
     at: OffsetDateTime,
 ) -> Result<(), ServiceError> {
-    let mut claims: Vec<Uuid> = allocations.iter().filter_map(|a| a.claim_id).collect();
-    claims.sort();
-    claims.dedup();
-    rows::touch_claims(tx, tenant_id, &claims, at).await?;
+    rows::touch_claims(tx, tenant_id, &touched_claims(allocations), at).await?;
     Ok(())
 }
 

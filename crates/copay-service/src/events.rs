@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use copay_store::webhooks::{self as rows, DeliveryRow, EventRow};
+use copay_store::webhooks::{self as rows, DeliveryRow, EventRow, WebhookRow};
 use copay_store::{Store, Tx};
 
 use crate::ServiceError;
@@ -157,27 +157,48 @@ impl Subject {
     }
 }
 
-/// The event of a created Candid-side money entry: insurance payments and refunds have
-/// one; patient payments and refunds on claims have none yet.
+/// Whether a created Candid-side money entry of this kind has an event: insurance
+/// payments and refunds have one; patient payments and refunds on claims have none yet.
+pub fn claim_money_has_event(kind: copay_domain::allocation::EntryKind) -> bool {
+    claim_money_event(kind, Uuid::nil()).is_some()
+}
+
+fn claim_money_event(
+    kind: copay_domain::allocation::EntryKind,
+    id: Uuid,
+) -> Option<(EventType, Subject)> {
+    use copay_domain::allocation::EntryKind;
+    match kind {
+        EntryKind::InsurancePayment => Some((
+            EventType::InsurancePaymentCreated,
+            Subject::InsurancePayment(id),
+        )),
+        EntryKind::InsuranceRefund => Some((
+            EventType::InsuranceRefundCreated,
+            Subject::InsuranceRefund(id),
+        )),
+        EntryKind::PatientPayment | EntryKind::PatientRefund => None,
+    }
+}
+
+/// The event of a created Candid-side money entry (see [`claim_money_has_event`]).
+/// `webhooks` are the tenant's active webhooks when the caller already read them in this
+/// transaction; `None` reads them.
 pub async fn record_claim_money_in_tx(
     tx: &mut Tx,
     tenant_id: Uuid,
     kind: copay_domain::allocation::EntryKind,
     id: Uuid,
+    webhooks: Option<Vec<WebhookRow>>,
 ) -> Result<(), ServiceError> {
-    use copay_domain::allocation::EntryKind;
-    let (event_type, subject) = match kind {
-        EntryKind::InsurancePayment => (
-            EventType::InsurancePaymentCreated,
-            Subject::InsurancePayment(id),
-        ),
-        EntryKind::InsuranceRefund => (
-            EventType::InsuranceRefundCreated,
-            Subject::InsuranceRefund(id),
-        ),
-        EntryKind::PatientPayment | EntryKind::PatientRefund => return Ok(()),
+    let Some((event_type, subject)) = claim_money_event(kind, id) else {
+        return Ok(());
     };
-    record_in_tx(tx, tenant_id, event_type, subject).await
+    let webhooks = match webhooks {
+        Some(webhooks) => webhooks,
+        None => rows::active_webhooks(tx, tenant_id).await?,
+    };
+    record_for_webhooks(tx, tenant_id, event_type, subject, &webhooks).await
 }
 
 /// Writes the event and its deliveries in the caller's transaction (see the module doc).
@@ -187,8 +208,19 @@ pub async fn record_in_tx(
     event_type: EventType,
     subject: Subject,
 ) -> Result<(), ServiceError> {
-    let name = event_type.as_str();
     let webhooks = rows::active_webhooks(tx, tenant_id).await?;
+    record_for_webhooks(tx, tenant_id, event_type, subject, &webhooks).await
+}
+
+/// [`record_in_tx`] given the tenant's active webhooks, read in this transaction.
+async fn record_for_webhooks(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    event_type: EventType,
+    subject: Subject,
+    webhooks: &[WebhookRow],
+) -> Result<(), ServiceError> {
+    let name = event_type.as_str();
     let subscribed: Vec<Uuid> = webhooks
         .iter()
         .filter(|webhook| webhook.subscriptions.0.iter().any(|kind| kind == name))

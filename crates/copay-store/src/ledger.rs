@@ -5,6 +5,11 @@
 //! lock from `BEGIN IMMEDIATE`), lets the domain apply the transfers, and writes their new
 //! balances and the transfers in the caller's transaction. The tenant-wide accounts keep
 //! no stored balance (`AccountKind::keeps_balance`): theirs is their transfers' sum.
+//!
+//! A caller that already holds the locks (it checked something under them, as a refund
+//! checks what was paid) posts with [`post_locked`], or plans the posting with
+//! [`plan_posting`] and writes it with its own rows ([`push_posting_ctes`] on
+//! PostgreSQL): the domain's rules apply the same way, to the balances read under the lock.
 
 use std::collections::HashMap;
 
@@ -200,6 +205,104 @@ pub async fn lock_accounts(
         .collect()
 }
 
+/// [`ensure_accounts`] and then [`lock_accounts`] over the accounts found: their ids in
+/// the order asked, and each account as [`lock_accounts`] returns it, those that keep a
+/// stored balance locked.
+///
+/// On PostgreSQL, when every account is already open (nearly always), that is one
+/// statement: it finds them by their key and locks those that keep a balance in id order.
+/// When one is missing it locks nothing, opens the missing ones and then locks all in id
+/// order, as the two calls do: taking locks before opening an account could deadlock
+/// with a transaction that opened the same account and waits for one of those locks.
+pub async fn ensure_and_lock_accounts(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    wanted: &[(AccountKind, Uuid, &str)],
+) -> StoreResult<(Vec<AccountId>, HashMap<AccountId, Account>)> {
+    let Tx::Postgres(pg) = tx else {
+        let ids = ensure_accounts(tx, tenant_id, wanted).await?;
+        let accounts = lock_accounts(tx, tenant_id, &ids).await?;
+        return Ok((ids, accounts));
+    };
+    if wanted.is_empty() {
+        return Ok((Vec::new(), HashMap::new()));
+    }
+    let mut distinct: Vec<(AccountKind, Uuid, &str)> = wanted.to_vec();
+    distinct.sort_by(|a, b| (a.0.as_str(), a.1, a.2).cmp(&(b.0.as_str(), b.1, b.2)));
+    distinct.dedup_by(|a, b| a.0.as_str() == b.0.as_str() && a.1 == b.1 && a.2 == b.2);
+    let kinds: Vec<&str> = distinct.iter().map(|(kind, _, _)| kind.as_str()).collect();
+    let owners: Vec<Uuid> = distinct.iter().map(|(_, owner, _)| *owner).collect();
+    let qualifiers: Vec<&str> = distinct
+        .iter()
+        .map(|(_, _, qualifier)| *qualifier)
+        .collect();
+    let kept: Vec<&str> = AccountKind::ALL
+        .iter()
+        .filter(|kind| kind.keeps_balance())
+        .map(|kind| kind.as_str())
+        .collect();
+    let count = i64::try_from(distinct.len()).unwrap_or(i64::MAX);
+    // `locked` takes the row locks only when every wanted account was found; its rows are
+    // the locked versions (a lock waited for reads the row as the other transaction left
+    // it). UNION ALL reads both branches to the end, so every lock is taken.
+    let found: Vec<(Uuid, String, Uuid, String, i64)> = sqlx::query_as(
+        "WITH found AS ( \
+           SELECT a.id, a.kind, a.owner_id, a.qualifier, a.balance \
+           FROM unnest($2::text[], $3::uuid[], $4::text[]) AS w(kind, owner_id, qualifier) \
+           JOIN ledger_accounts a ON a.tenant_id = $1 AND a.kind = w.kind \
+             AND a.owner_id = w.owner_id AND a.qualifier = w.qualifier), \
+         all_found AS (SELECT COUNT(*) = $6 AS yes FROM found), \
+         locked AS ( \
+           SELECT id, kind, owner_id, qualifier, balance FROM ledger_accounts \
+           WHERE id IN (SELECT id FROM found WHERE kind = ANY($5)) \
+             AND (SELECT yes FROM all_found) \
+           ORDER BY id FOR UPDATE) \
+         SELECT id, kind, owner_id, qualifier, balance FROM locked \
+         UNION ALL SELECT id, kind, owner_id, qualifier, balance FROM found \
+           WHERE NOT (kind = ANY($5)) OR NOT (SELECT yes FROM all_found)",
+    )
+    .bind(tenant_id)
+    .bind(&kinds)
+    .bind(&owners)
+    .bind(&qualifiers)
+    .bind(&kept)
+    .bind(count)
+    .fetch_all(&mut **pg)
+    .await?;
+    let key_of = |kind: &str, owner: Uuid, qualifier: &str| {
+        found
+            .iter()
+            .find(|(_, k, o, q, _)| k.as_str() == kind && *o == owner && q.as_str() == qualifier)
+            .map(|(id, ..)| *id)
+    };
+    if found.len() == distinct.len() {
+        let ids = wanted
+            .iter()
+            .map(|(kind, owner, qualifier)| {
+                key_of(kind.as_str(), *owner, qualifier).ok_or_else(|| {
+                    StoreError::Corrupt(format!("account {kind:?} of {owner} was not read back"))
+                })
+            })
+            .collect::<StoreResult<Vec<AccountId>>>()?;
+        let accounts = found
+            .into_iter()
+            .map(|(id, kind, _, _, balance)| {
+                to_account((id, kind, balance)).map(|account| (account.id, account))
+            })
+            .collect::<StoreResult<HashMap<AccountId, Account>>>()?;
+        return Ok((ids, accounts));
+    }
+    let mut ids = Vec::with_capacity(wanted.len());
+    for (kind, owner, qualifier) in wanted {
+        ids.push(match key_of(kind.as_str(), *owner, qualifier) {
+            Some(id) => id,
+            None => open_account(tx, tenant_id, *kind, *owner, qualifier).await?,
+        });
+    }
+    let accounts = lock_accounts(tx, tenant_id, &ids).await?;
+    Ok((ids, accounts))
+}
+
 /// Records one business operation's transfers and updates the balances they touch.
 /// Fails without writing anything if the domain refuses the operation (say, credit
 /// would go below zero). Returns the operation id.
@@ -213,66 +316,174 @@ pub async fn post_operation(
         .iter()
         .flat_map(|transfer| [transfer.debit, transfer.credit])
         .collect();
-    let mut accounts = lock_accounts(tx, tenant_id, &touched).await?;
-    let before: HashMap<AccountId, Cents> = accounts
-        .iter()
-        .map(|(id, account)| (*id, account.balance))
-        .collect();
-    ledger::apply(&mut accounts, transfers)?;
+    let accounts = lock_accounts(tx, tenant_id, &touched).await?;
+    post_locked(tx, tenant_id, &accounts, operation_kind, transfers).await
+}
 
-    let now = crate::now();
-    let operation_id = Uuid::now_v7();
+/// [`post_operation`] for a caller that already holds the touched accounts as
+/// [`lock_accounts`] (or [`ensure_and_lock_accounts`]) returned them in this
+/// transaction: the posting reuses those locks instead of taking them again.
+pub async fn post_locked(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    accounts: &HashMap<AccountId, Account>,
+    operation_kind: &str,
+    transfers: &[Transfer],
+) -> Result<Uuid, PostError> {
+    let posting = plan_posting(accounts, operation_kind, transfers)?;
+    write_posting(tx, tenant_id, &posting).await?;
+    Ok(posting.operation_id)
+}
+
+/// One ledger operation the domain accepted, not yet written: its id, its transfers with
+/// their ids, and the stored balances it changes.
+#[derive(Debug, Clone)]
+pub struct Posting {
+    pub operation_id: Uuid,
+    pub kind: String,
+    pub created_at: time::OffsetDateTime,
+    pub transfers: Vec<(Uuid, Transfer)>,
+    /// New stored balances of the accounts that keep one and changed, in id order.
+    pub balances: Vec<(AccountId, i64)>,
+}
+
+/// Applies `transfers` to `accounts` (locked in this transaction, see [`lock_accounts`])
+/// by the domain's rules, without writing: fails if the domain refuses the operation.
+pub fn plan_posting(
+    accounts: &HashMap<AccountId, Account>,
+    operation_kind: &str,
+    transfers: &[Transfer],
+) -> Result<Posting, LedgerError> {
+    let mut after = accounts.clone();
+    ledger::apply(&mut after, transfers)?;
+    // Only accounts that keep a stored balance have one to write (and were locked).
+    let mut balances: Vec<(AccountId, i64)> = after
+        .values()
+        .filter(|account| {
+            account.kind.keeps_balance()
+                && accounts.get(&account.id).map(|before| before.balance) != Some(account.balance)
+        })
+        .map(|account| (account.id, account.balance.get()))
+        .collect();
+    balances.sort_by_key(|(id, _)| *id);
+    Ok(Posting {
+        operation_id: Uuid::now_v7(),
+        kind: operation_kind.to_string(),
+        created_at: crate::now(),
+        transfers: transfers
+            .iter()
+            .map(|transfer| (Uuid::now_v7(), *transfer))
+            .collect(),
+        balances,
+    })
+}
+
+/// Writes a planned posting: the operation, all its transfers in one statement and all
+/// changed balances in another (fewer round trips while the accounts are locked).
+pub async fn write_posting(tx: &mut Tx, tenant_id: Uuid, posting: &Posting) -> StoreResult<()> {
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO ledger_operations (id, tenant_id, kind, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(operation_id)
+        .bind(posting.operation_id)
         .bind(tenant_id)
-        .bind(operation_kind)
-        .bind(now)
+        .bind(&posting.kind)
+        .bind(posting.created_at)
         .execute(conn)
         .await.map(|done| done.rows_affected()))?;
-    // All transfers in one statement, and all changed balances in another: fewer round
-    // trips while the accounts are locked.
-    if !transfers.is_empty() {
+    if !posting.transfers.is_empty() {
         on_tx!(tx, conn => {
             let mut query = sqlx::QueryBuilder::new(
                 "INSERT INTO ledger_transfers (id, tenant_id, operation_id, debit_account_id, \
                  credit_account_id, amount, kind, created_at) ",
             );
-            query.push_values(transfers, |mut row, transfer| {
-                row.push_bind(Uuid::now_v7())
+            query.push_values(&posting.transfers, |mut row, (id, transfer)| {
+                row.push_bind(*id)
                     .push_bind(tenant_id)
-                    .push_bind(operation_id)
+                    .push_bind(posting.operation_id)
                     .push_bind(transfer.debit)
                     .push_bind(transfer.credit)
                     .push_bind(transfer.amount.get())
                     .push_bind(transfer.kind.as_str())
-                    .push_bind(now);
+                    .push_bind(posting.created_at);
             });
             query.build().execute(conn).await.map(|done| done.rows_affected())
         })?;
     }
-    // Only accounts that keep a stored balance have one to write (and were locked).
-    let mut changed: Vec<&Account> = accounts
-        .values()
-        .filter(|account| {
-            account.kind.keeps_balance() && before.get(&account.id) != Some(&account.balance)
-        })
-        .collect();
-    changed.sort_by_key(|account| account.id);
-    if !changed.is_empty() {
+    if !posting.balances.is_empty() {
         on_tx!(tx, conn => {
             let mut query = sqlx::QueryBuilder::new("UPDATE ledger_accounts SET balance = CASE id");
-            for account in &changed {
-                query.push(" WHEN ").push_bind(account.id);
-                query.push(" THEN ").push_bind(account.balance.get());
+            for (id, balance) in &posting.balances {
+                query.push(" WHEN ").push_bind(*id);
+                query.push(" THEN ").push_bind(*balance);
             }
             query.push(" END WHERE tenant_id = ").push_bind(tenant_id);
-            let ids: Vec<Uuid> = changed.iter().map(|account| account.id).collect();
+            let ids: Vec<Uuid> = posting.balances.iter().map(|(id, _)| *id).collect();
             push_in!(query, "id", ids);
             query.build().execute(conn).await.map(|done| done.rows_affected())
         })?;
     }
-    Ok(operation_id)
+    Ok(())
+}
+
+/// PostgreSQL only: pushes `operation AS (…), transfers AS (…), balances AS (…)`, the
+/// data-modifying common table expressions that write `posting` as [`write_posting`]
+/// does, for a caller that writes its own rows in the same statement (one round trip).
+/// The caller continues with `, name AS (…)` or the main statement.
+///
+/// The balance update names the accounts by id alone: they are the ones
+/// [`lock_accounts`] read for this tenant (it checks the tenant on the rows), and a tenant
+/// condition lets PostgreSQL's generic plan walk a (tenant_id, …) index.
+pub fn push_posting_ctes(
+    query: &mut sqlx::QueryBuilder<sqlx::Postgres>,
+    tenant_id: Uuid,
+    posting: &Posting,
+) {
+    let transfer_ids: Vec<Uuid> = posting.transfers.iter().map(|(id, _)| *id).collect();
+    let debits: Vec<Uuid> = posting.transfers.iter().map(|(_, t)| t.debit).collect();
+    let credits: Vec<Uuid> = posting.transfers.iter().map(|(_, t)| t.credit).collect();
+    let amounts: Vec<i64> = posting
+        .transfers
+        .iter()
+        .map(|(_, t)| t.amount.get())
+        .collect();
+    let kinds: Vec<String> = posting
+        .transfers
+        .iter()
+        .map(|(_, t)| t.kind.as_str().to_string())
+        .collect();
+    let balance_ids: Vec<Uuid> = posting.balances.iter().map(|(id, _)| *id).collect();
+    let balances: Vec<i64> = posting
+        .balances
+        .iter()
+        .map(|(_, balance)| *balance)
+        .collect();
+    query.push(
+        "operation AS (INSERT INTO ledger_operations (id, tenant_id, kind, created_at) VALUES (",
+    );
+    query.push_bind(posting.operation_id).push(", ");
+    query.push_bind(tenant_id).push(", ");
+    query.push_bind(posting.kind.clone()).push(", ");
+    query.push_bind(posting.created_at).push(")), ");
+    query.push(
+        "transfers AS (INSERT INTO ledger_transfers (id, tenant_id, operation_id, debit_account_id, \
+         credit_account_id, amount, kind, created_at) SELECT t.id, ",
+    );
+    query.push_bind(tenant_id).push(", ");
+    query
+        .push_bind(posting.operation_id)
+        .push(", t.debit, t.credit, t.amount, t.kind, ");
+    query.push_bind(posting.created_at).push(" FROM unnest(");
+    query.push_bind(transfer_ids).push("::uuid[], ");
+    query.push_bind(debits).push("::uuid[], ");
+    query.push_bind(credits).push("::uuid[], ");
+    query.push_bind(amounts).push("::int8[], ");
+    query
+        .push_bind(kinds)
+        .push("::text[]) AS t(id, debit, credit, amount, kind)), ");
+    query.push("balances AS (UPDATE ledger_accounts AS a SET balance = b.balance FROM unnest(");
+    query.push_bind(balance_ids).push("::uuid[], ");
+    query
+        .push_bind(balances)
+        .push("::int8[]) AS b(id, balance) WHERE a.id = b.id)");
 }
 
 /// The balance of one account (debit-positive), if the tenant has it: the stored one, or

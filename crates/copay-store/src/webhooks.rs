@@ -110,6 +110,17 @@ pub async fn tenant_config_for_update(
     ))
 }
 
+/// PostgreSQL only: pushes the query of [`active_webhooks`], for a caller that ends its
+/// own statement with it (the same rows, read with that statement's snapshot).
+pub fn push_active_webhooks(query: &mut sqlx::QueryBuilder<sqlx::Postgres>, tenant_id: Uuid) {
+    query.push(
+        "SELECT id, tenant_id, source, url, subscriptions, secret, notification_email, \
+         archived, created_at, updated_at FROM webhooks WHERE tenant_id = ",
+    );
+    query.push_bind(tenant_id);
+    query.push(" AND archived = FALSE ORDER BY id");
+}
+
 /// The tenant's subscriptions that receive new events: not archived.
 pub async fn active_webhooks(tx: &mut Tx, tenant_id: Uuid) -> StoreResult<Vec<WebhookRow>> {
     on_tx!(tx, conn => sqlx::query_as::<_, WebhookRow>(select_webhook!("AND archived = FALSE ORDER BY id"))

@@ -166,6 +166,11 @@ async fn payers_of(
     Ok(copay_service::payers::get_many(store, &uuids).await?)
 }
 
+/// The payer of a created entry as its transaction read it: no second directory read.
+fn created_payer(payer: Option<PayerRow>) -> HashMap<Uuid, PayerRow> {
+    payer.map(|row| (row.payer_uuid, row)).into_iter().collect()
+}
+
 /// The Candid-shaped insurance refund with this id, for webhook payloads too.
 pub async fn read_refund(
     store: &Store,
@@ -359,11 +364,10 @@ pub async fn create_refund(
         allocations: allocation_inputs(body.allocations)?,
         restrictions: Vec::new(),
     };
-    let entry = service::create(&state.store, &tenant, new)
+    let (entry, payer) = service::create_with_payer(&state.store, &tenant, new)
         .await
         .map_err(create_error)?;
-    let payers = payers_of(&state.store, std::slice::from_ref(&entry)).await?;
-    Ok(Json(refund_view(entry, &payers)))
+    Ok(Json(refund_view(entry, &created_payer(payer))))
 }
 
 #[utoipa::path(
@@ -503,11 +507,10 @@ pub async fn create_payment(
         allocations: allocation_inputs(body.allocations)?,
         restrictions: Vec::new(),
     };
-    let entry = service::create(&state.store, &tenant, new)
+    let (entry, payer) = service::create_with_payer(&state.store, &tenant, new)
         .await
         .map_err(create_error)?;
-    let payers = payers_of(&state.store, std::slice::from_ref(&entry)).await?;
-    Ok(Json(payment_view(entry, &payers)))
+    Ok(Json(payment_view(entry, &created_payer(payer))))
 }
 
 #[utoipa::path(
