@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use copay_store::webhooks::{self as rows, DeliveryRow, EventRow, WebhookRow};
+use copay_store::webhooks::{self as rows, DeliveryRow, EventRow, NewEvent, WebhookRow};
 use copay_store::{Store, Tx};
 
 use crate::ServiceError;
@@ -220,41 +220,57 @@ async fn record_for_webhooks(
     subject: Subject,
     webhooks: &[WebhookRow],
 ) -> Result<(), ServiceError> {
-    let name = event_type.as_str();
-    let subscribed: Vec<Uuid> = webhooks
-        .iter()
-        .filter(|webhook| webhook.subscriptions.0.iter().any(|kind| kind == name))
-        .map(|webhook| webhook.id)
+    let events: Vec<NewEvent> = new_event(tenant_id, event_type, subject, webhooks)
+        .into_iter()
         .collect();
-    if subscribed.is_empty() {
-        return Ok(());
-    }
-    let event = EventRow {
-        id: Uuid::now_v7(),
-        tenant_id,
-        event_type: name.to_string(),
-        subject_kind: subject.kind().to_string(),
-        subject_id: subject.id().to_string(),
-        created_at: copay_store::now(),
-    };
-    rows::insert_event(tx, &event).await?;
-    for webhook_id in subscribed {
-        rows::insert_pending_delivery(tx, Uuid::now_v7(), &event, webhook_id).await?;
-    }
+    rows::insert_events(tx, &events).await?;
     Ok(())
 }
 
+/// The event and its deliveries, or `None` when no webhook subscribes to its type (an
+/// event no webhook subscribes to is not written).
+fn new_event(
+    tenant_id: Uuid,
+    event_type: EventType,
+    subject: Subject,
+    webhooks: &[WebhookRow],
+) -> Option<NewEvent> {
+    let name = event_type.as_str();
+    let deliveries: Vec<(Uuid, Uuid)> = webhooks
+        .iter()
+        .filter(|webhook| webhook.subscriptions.0.iter().any(|kind| kind == name))
+        .map(|webhook| (Uuid::now_v7(), webhook.id))
+        .collect();
+    if deliveries.is_empty() {
+        return None;
+    }
+    Some(NewEvent {
+        row: EventRow {
+            id: Uuid::now_v7(),
+            tenant_id,
+            event_type: name.to_string(),
+            subject_kind: subject.kind().to_string(),
+            subject_id: subject.id().to_string(),
+            created_at: copay_store::now(),
+        },
+        deliveries,
+    })
+}
+
 /// Several events about one object, in this order (say a payment created and succeeded
-/// at once).
+/// at once): the tenant's webhooks read once, the events written in one round trip.
 pub async fn record_many_in_tx(
     tx: &mut Tx,
     tenant_id: Uuid,
     event_types: &[EventType],
     subject: Subject,
 ) -> Result<(), ServiceError> {
-    for event_type in event_types {
-        record_in_tx(tx, tenant_id, *event_type, subject).await?;
-    }
+    let webhooks = rows::active_webhooks(tx, tenant_id).await?;
+    let events: Vec<NewEvent> = event_types
+        .iter()
+        .filter_map(|event_type| new_event(tenant_id, *event_type, subject, &webhooks))
+        .collect();
+    rows::insert_events(tx, &events).await?;
     Ok(())
 }
 

@@ -237,6 +237,20 @@ pub struct TickReport {
     pub failed: usize,
 }
 
+/// Bodies rendered per tick at most.
+const RENDER_BATCH: usize = 200;
+
+impl TickReport {
+    /// Whether the next tick should start at once: something was sent (a webhook's events
+    /// go one after another, so waiting a tick between them would cap each webhook at a
+    /// few events a second) or a full batch was rendered (more may wait). A tick that only
+    /// rendered what had arrived waits: new events then render in one batch per tick
+    /// instead of a few at a time in a loop that competes with the requests making them.
+    pub fn wants_another(&self) -> bool {
+        self.delivered + self.failed > 0 || self.rendered >= RENDER_BATCH
+    }
+}
+
 /// One worker tick: render new bodies, claim due deliveries (one per webhook), send them
 /// concurrently and record the outcomes.
 pub async fn deliver_due(
@@ -245,7 +259,7 @@ pub async fn deliver_due(
     settings: &WebhookSettings,
     limit: i64,
 ) -> Result<TickReport, ServiceError> {
-    let rendered = events::render_pending(store, 200).await?;
+    let rendered = events::render_pending(store, RENDER_BATCH as i64).await?;
     let now = millis(copay_store::now());
     // The lease outlasts the attempt (its timeout covers the name check and the request).
     let lease = i64::try_from((settings.timeout * 2 + Duration::from_secs(1)).as_millis())

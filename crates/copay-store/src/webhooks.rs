@@ -130,6 +130,10 @@ pub async fn active_webhooks(tx: &mut Tx, tenant_id: Uuid) -> StoreResult<Vec<We
     .map_err(Into::into)
 }
 
+/// Rows per `UPDATE … FROM (VALUES …)` of [`Store::set_delivery_bodies`] (two parameters
+/// each, far below either database's limit).
+const BODIES_PER_STATEMENT: usize = 200;
+
 impl Store {
     pub async fn webhook(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<WebhookRow>> {
         on_db!(self, pool => sqlx::query_as::<_, WebhookRow>(select_webhook!("AND id = $2"))
@@ -174,46 +178,77 @@ pub struct EventRow {
     pub created_at: OffsetDateTime,
 }
 
-pub async fn insert_event(tx: &mut Tx, row: &EventRow) -> StoreResult<()> {
-    on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO webhook_events (id, tenant_id, event_type, subject_kind, subject_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(row.id)
-        .bind(row.tenant_id)
-        .bind(&row.event_type)
-        .bind(&row.subject_kind)
-        .bind(&row.subject_id)
-        .bind(row.created_at)
-        .execute(conn)
-        .await
-        .map(|done| done.rows_affected()))?;
+/// One event to write, with the webhooks it goes to (one pending delivery each).
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub row: EventRow,
+    /// `(delivery id, webhook id)` of each delivery.
+    pub deliveries: Vec<(Uuid, Uuid)>,
+}
+
+/// Writes events and their deliveries (pending, no body yet, due at once) in one round
+/// trip: on PostgreSQL one statement (the events in a data-modifying `WITH`, whose rows
+/// the deliveries' foreign key sees at the statement's end), on SQLite two statements
+/// sent together. The outbox is written inside the business transaction, where every
+/// round trip holds the transaction (on SQLite, the one writer) longer.
+pub async fn insert_events(tx: &mut Tx, events: &[NewEvent]) -> StoreResult<()> {
+    let deliveries: Vec<(&EventRow, Uuid, Uuid)> = events
+        .iter()
+        .flat_map(|event| {
+            event
+                .deliveries
+                .iter()
+                .map(move |(delivery_id, webhook_id)| (&event.row, *delivery_id, *webhook_id))
+        })
+        .collect();
+    if events.is_empty() {
+        return Ok(());
+    }
+    let postgres = matches!(tx, Tx::Postgres(_));
+    on_tx!(tx, conn => {
+        let mut query = sqlx::QueryBuilder::new(if postgres { "WITH events AS (" } else { "" });
+        query.push(
+            "INSERT INTO webhook_events (id, tenant_id, event_type, subject_kind, subject_id, \
+             created_at) ",
+        );
+        query.push_values(events, |mut values, event| {
+            let row = &event.row;
+            values
+                .push_bind(row.id)
+                .push_bind(row.tenant_id)
+                .push_bind(row.event_type.clone())
+                .push_bind(row.subject_kind.clone())
+                .push_bind(row.subject_id.clone())
+                .push_bind(row.created_at);
+        });
+        if !deliveries.is_empty() {
+            query.push(if postgres { ") " } else { "; " });
+            query.push(
+                "INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_id, event_type, \
+                 body, status, attempts, next_attempt_ms, created_at) ",
+            );
+            query.push_values(&deliveries, |mut values, (event, delivery_id, webhook_id)| {
+                values
+                    .push_bind(*delivery_id)
+                    .push_bind(event.tenant_id)
+                    .push_bind(*webhook_id)
+                    .push_bind(event.id)
+                    .push_bind(event.event_type.clone())
+                    .push("NULL, 'pending', 0")
+                    .push_bind(due_ms(event.created_at))
+                    .push_bind(event.created_at);
+            });
+        } else if postgres {
+            query.push(") SELECT 1");
+        }
+        query.build().execute(conn).await.map(|done| done.rows_affected())
+    })?;
     Ok(())
 }
 
-/// A new delivery: pending, no body yet, due at once.
-pub async fn insert_pending_delivery(
-    tx: &mut Tx,
-    id: Uuid,
-    event: &EventRow,
-    webhook_id: Uuid,
-) -> StoreResult<()> {
-    let due = event.created_at.unix_timestamp_nanos() / 1_000_000;
-    let due = i64::try_from(due).unwrap_or(0);
-    on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_id, event_type, body, \
-         status, attempts, next_attempt_ms, created_at) \
-         VALUES ($1, $2, $3, $4, $5, NULL, 'pending', 0, $6, $7)")
-        .bind(id)
-        .bind(event.tenant_id)
-        .bind(webhook_id)
-        .bind(event.id)
-        .bind(&event.event_type)
-        .bind(due)
-        .bind(event.created_at)
-        .execute(conn)
-        .await
-        .map(|done| done.rows_affected()))?;
-    Ok(())
+/// A new delivery is due when its event happened (milliseconds since the epoch).
+fn due_ms(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
 }
 
 /// A delivery with what its summary shows and what sending it needs.
@@ -349,14 +384,21 @@ impl Store {
         }
         let mut tx = self.begin().await?;
         let mut stored = 0;
-        for (id, body) in bodies {
-            let done = on_tx!(&mut tx, conn => sqlx::query(
-                "UPDATE webhook_deliveries SET body = $1 WHERE id = $2 AND body IS NULL")
-                .bind(body)
-                .bind(id)
-                .execute(conn)
-                .await
-                .map(|done| done.rows_affected()))?;
+        // One statement per chunk: each statement is a round trip while holding the writer.
+        for chunk in bodies.chunks(BODIES_PER_STATEMENT) {
+            let done = on_tx!(&mut tx, conn => {
+                let mut query = sqlx::QueryBuilder::new(
+                    "UPDATE webhook_deliveries SET body = v.column2 FROM (",
+                );
+                query.push_values(chunk, |mut values, (id, body)| {
+                    values.push_bind(*id).push_bind(body.clone());
+                });
+                query.push(
+                    ") AS v WHERE webhook_deliveries.id = v.column1 \
+                     AND webhook_deliveries.body IS NULL",
+                );
+                query.build().execute(conn).await.map(|done| done.rows_affected())
+            })?;
             stored += usize::try_from(done).unwrap_or(0);
         }
         tx.commit().await?;
@@ -382,22 +424,35 @@ impl Store {
         lease_until_ms: i64,
         limit: i64,
     ) -> StoreResult<Vec<DeliveryRow>> {
-        let mut tx = self.begin().await?;
         // Each webhook's earliest pending delivery (one index probe per webhook, however
-        // long its backlog), if it is due and rendered.
+        // long its backlog), if it is due and rendered. The heads are found first and joined
+        // in that order (MATERIALIZED, CROSS JOIN): SQLite otherwise filters the deliveries
+        // first, walking every due delivery of every backlog on every tick.
         macro_rules! due {
             ($($lock:expr),*) => {
                 concat!(
-                    "SELECT d.id FROM webhook_deliveries d \
-                     WHERE d.id IN (SELECT (SELECT e.id FROM webhook_deliveries e \
+                    "WITH heads AS MATERIALIZED (SELECT (SELECT e.id FROM webhook_deliveries e \
                             WHERE e.webhook_id = w.id AND e.status = 'pending' \
-                            ORDER BY e.event_id LIMIT 1) FROM webhooks w) \
-                     AND d.status = 'pending' AND d.body IS NOT NULL AND d.next_attempt_ms <= $1 \
+                            ORDER BY e.event_id LIMIT 1) AS id FROM webhooks w) \
+                     SELECT d.id FROM heads h CROSS JOIN webhook_deliveries d \
+                     WHERE d.id = h.id AND d.status = 'pending' AND d.body IS NOT NULL \
+                     AND d.next_attempt_ms <= $1 \
                      ORDER BY d.next_attempt_ms, d.event_id LIMIT $2",
                     $($lock),*
                 )
             };
         }
+        // Most ticks find nothing due: asking the read side first spares them a write
+        // transaction (on SQLite, a turn of the one writer the requests wait for).
+        let any_due: Option<Uuid> = on_db!(self, pool => sqlx::query_scalar(due!())
+            .bind(now_ms)
+            .bind(1_i64)
+            .fetch_optional(pool)
+            .await)?;
+        if any_due.is_none() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.begin().await?;
         let ids: Vec<Uuid> = match &mut tx {
             Tx::Postgres(tx) => {
                 sqlx::query_scalar(due!(" FOR UPDATE OF d SKIP LOCKED"))

@@ -221,9 +221,7 @@ fn spawn_webhook_worker(
     Ok(tokio::spawn(async move {
         let mut tick = tokio::time::interval(settings.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // After a round that did something, the next one starts at once: a webhook's
-        // events go one after another, so waiting a tick between them would cap each
-        // webhook at a few events a second.
+        // Some rounds start the next at once (see `TickReport::wants_another`).
         let mut busy = false;
         loop {
             if !busy {
@@ -242,7 +240,7 @@ fn spawn_webhook_worker(
                             "webhook deliveries attempted"
                         );
                     }
-                    report.rendered + report.delivered + report.failed > 0
+                    report.wants_another()
                 }
                 Err(error) => {
                     tracing::warn!(%error, "webhook delivery failed");
