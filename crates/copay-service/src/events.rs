@@ -20,7 +20,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use copay_store::webhooks::{self as rows, DeliveryRow, EventRow, NewEvent, WebhookRow};
+use copay_store::webhooks::{
+    self as rows, DeliveryRow, EventRow, NewEvent, PlannedEvent, WebhookRow,
+};
 use copay_store::{Store, Tx};
 
 use crate::ServiceError;
@@ -208,8 +210,7 @@ pub async fn record_in_tx(
     event_type: EventType,
     subject: Subject,
 ) -> Result<(), ServiceError> {
-    let webhooks = rows::active_webhooks(tx, tenant_id).await?;
-    record_for_webhooks(tx, tenant_id, event_type, subject, &webhooks).await
+    record_many_in_tx(tx, tenant_id, &[event_type], subject).await
 }
 
 /// [`record_in_tx`] given the tenant's active webhooks, read in this transaction.
@@ -265,6 +266,23 @@ pub async fn record_many_in_tx(
     event_types: &[EventType],
     subject: Subject,
 ) -> Result<(), ServiceError> {
+    // Nearly every tenant has a few webhooks: choosing the subscribed ones and writing the
+    // rows is then one round trip in the business transaction.
+    let planned: Vec<PlannedEvent> = event_types
+        .iter()
+        .map(|event_type| PlannedEvent {
+            id: Uuid::now_v7(),
+            event_type: event_type.as_str().to_string(),
+            subject_kind: subject.kind().to_string(),
+            subject_id: subject.id().to_string(),
+        })
+        .collect();
+    let delivery_ids: Vec<Uuid> = (0..planned.len() * rows::INLINE_WEBHOOKS)
+        .map(|_| Uuid::now_v7())
+        .collect();
+    if rows::record_events(tx, tenant_id, &planned, &delivery_ids, copay_store::now()).await? {
+        return Ok(());
+    }
     let webhooks = rows::active_webhooks(tx, tenant_id).await?;
     let events: Vec<NewEvent> = event_types
         .iter()

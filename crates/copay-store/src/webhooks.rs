@@ -9,7 +9,7 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{Json, Store, StoreResult, Tx, on_db, on_tx};
+use crate::{Json, Store, StoreError, StoreResult, Tx, on_db, on_tx};
 
 /// A delivery not yet delivered nor given up.
 pub const PENDING: &str = "pending";
@@ -244,6 +244,151 @@ pub async fn insert_events(tx: &mut Tx, events: &[NewEvent]) -> StoreResult<()> 
         query.build().execute(conn).await.map(|done| done.rows_affected())
     })?;
     Ok(())
+}
+
+/// Webhooks a tenant may have for [`record_events`] to write the outbox in one round trip
+/// (a delivery id is chosen for each up front).
+pub const INLINE_WEBHOOKS: usize = 16;
+
+/// One event for [`record_events`]: its id and what it is about.
+#[derive(Debug, Clone)]
+pub struct PlannedEvent {
+    pub id: Uuid,
+    pub event_type: String,
+    pub subject_kind: String,
+    pub subject_id: String,
+}
+
+/// Writes `events` and one pending delivery per active webhook of the tenant subscribed to
+/// each, choosing the webhooks in the same round trip (on PostgreSQL one statement, on
+/// SQLite statements sent together): the outbox then costs a use case one round trip,
+/// whether or not anything subscribes. An event no webhook subscribes to is not written.
+/// Delivery ids come from `delivery_ids`, [`INLINE_WEBHOOKS`] per event in order (the
+/// n-th subscribed webhook by id takes the n-th).
+///
+/// Returns false, having written nothing, when the tenant has more than
+/// [`INLINE_WEBHOOKS`] active webhooks; the caller then reads them
+/// ([`active_webhooks`]) and writes with [`insert_events`].
+pub async fn record_events(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    events: &[PlannedEvent],
+    delivery_ids: &[Uuid],
+    at: OffsetDateTime,
+) -> StoreResult<bool> {
+    if events.is_empty() {
+        return Ok(true);
+    }
+    if delivery_ids.len() < events.len() * INLINE_WEBHOOKS {
+        return Err(StoreError::Corrupt(format!(
+            "{} delivery ids for {} events",
+            delivery_ids.len(),
+            events.len()
+        )));
+    }
+    let inline = i64::try_from(INLINE_WEBHOOKS).unwrap_or(i64::MAX);
+    match tx {
+        Tx::Postgres(tx) => {
+            let fits: bool = sqlx::query_scalar(
+                "WITH active AS (SELECT id, subscriptions FROM webhooks \
+                   WHERE tenant_id = $1 AND archived = FALSE), \
+                 fits AS (SELECT COUNT(*) <= $2 AS yes FROM active), \
+                 ev AS (SELECT * FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[]) \
+                   WITH ORDINALITY AS e(id, event_type, subject_kind, subject_id, position)), \
+                 subs AS (SELECT ev.id AS event_id, ev.event_type, ev.position, a.id AS webhook_id, \
+                   row_number() OVER (PARTITION BY ev.id ORDER BY a.id) AS n \
+                   FROM ev JOIN active a ON a.subscriptions ? ev.event_type \
+                   WHERE (SELECT yes FROM fits)), \
+                 events AS (INSERT INTO webhook_events \
+                   (id, tenant_id, event_type, subject_kind, subject_id, created_at) \
+                   SELECT ev.id, $1, ev.event_type, ev.subject_kind, ev.subject_id, $7 FROM ev \
+                   WHERE ev.id IN (SELECT event_id FROM subs)), \
+                 deliveries AS (INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_id, \
+                   event_type, body, status, attempts, next_attempt_ms, created_at) \
+                   SELECT ($8::uuid[])[(subs.position - 1) * $2 + subs.n], $1, subs.webhook_id, \
+                   subs.event_id, subs.event_type, NULL, 'pending', 0, $9, $7 FROM subs) \
+                 SELECT yes FROM fits",
+            )
+            .bind(tenant_id)
+            .bind(inline)
+            .bind(events.iter().map(|event| event.id).collect::<Vec<Uuid>>())
+            .bind(events.iter().map(|event| event.event_type.clone()).collect::<Vec<String>>())
+            .bind(events.iter().map(|event| event.subject_kind.clone()).collect::<Vec<String>>())
+            .bind(events.iter().map(|event| event.subject_id.clone()).collect::<Vec<String>>())
+            .bind(at)
+            .bind(delivery_ids)
+            .bind(due_ms(at))
+            .fetch_one(&mut **tx)
+            .await?;
+            Ok(fits)
+        }
+        Tx::Sqlite(tx) => {
+            // Per event: the event if a webhook subscribes, then its deliveries; all guarded
+            // by the tenant having at most INLINE_WEBHOOKS active webhooks; the last
+            // statement answers whether it had.
+            let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
+            let fits = |query: &mut sqlx::QueryBuilder<sqlx::Sqlite>| {
+                query.push("(SELECT COUNT(*) FROM webhooks WHERE tenant_id = ");
+                query.push_bind(tenant_id);
+                query.push(" AND archived = FALSE) <= ");
+                query.push_bind(inline);
+            };
+            let subscribed = |query: &mut sqlx::QueryBuilder<sqlx::Sqlite>, event_type: &str| {
+                query.push(
+                    "SELECT w.id, row_number() OVER (ORDER BY w.id) AS n FROM webhooks w \
+                     WHERE w.tenant_id = ",
+                );
+                query.push_bind(tenant_id);
+                query.push(
+                    " AND w.archived = FALSE AND EXISTS (SELECT 1 FROM json_each(w.subscriptions) s \
+                     WHERE s.value = ",
+                );
+                query.push_bind(event_type.to_string());
+                query.push(")");
+            };
+            for (event, ids) in events.iter().zip(delivery_ids.chunks(INLINE_WEBHOOKS)) {
+                query.push(
+                    "INSERT INTO webhook_events (id, tenant_id, event_type, subject_kind, \
+                     subject_id, created_at) SELECT ",
+                );
+                query.push_bind(event.id).push(", ");
+                query.push_bind(tenant_id).push(", ");
+                query.push_bind(event.event_type.clone()).push(", ");
+                query.push_bind(event.subject_kind.clone()).push(", ");
+                query.push_bind(event.subject_id.clone()).push(", ");
+                query.push_bind(at).push(" WHERE ");
+                fits(&mut query);
+                query.push(" AND EXISTS (");
+                subscribed(&mut query, &event.event_type);
+                query.push("); ");
+                query.push(
+                    "INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_id, \
+                     event_type, body, status, attempts, next_attempt_ms, created_at) \
+                     SELECT ids.column2, ",
+                );
+                query.push_bind(tenant_id).push(", subs.id, ");
+                query.push_bind(event.id).push(", ");
+                query.push_bind(event.event_type.clone());
+                query.push(", NULL, 'pending', 0, ");
+                query.push_bind(due_ms(at)).push(", ");
+                query.push_bind(at).push(" FROM (");
+                subscribed(&mut query, &event.event_type);
+                query.push(") AS subs JOIN (");
+                query.push_values(ids.iter().enumerate(), |mut values, (position, id)| {
+                    values
+                        .push_bind(i64::try_from(position + 1).unwrap_or(i64::MAX))
+                        .push_bind(*id);
+                });
+                query.push(") AS ids ON ids.column1 = subs.n WHERE ");
+                fits(&mut query);
+                query.push("; ");
+            }
+            query.push("SELECT ");
+            fits(&mut query);
+            let fits: bool = query.build_query_scalar().fetch_one(&mut **tx).await?;
+            Ok(fits)
+        }
+    }
 }
 
 /// A new delivery is due when its event happened (milliseconds since the epoch).

@@ -60,6 +60,7 @@ webhook_tests!(
     billing_changes_emit_their_events,
     candid_changes_emit_their_events,
     insurance_money_emits_its_events,
+    every_subscribed_webhook_gets_each_event_however_many,
 );
 
 fn fast(config: &mut ServerConfig) {
@@ -1379,5 +1380,65 @@ async fn insurance_money_emits_its_events(app: TestApp) {
     assert_eq!(events[0]["data"], payment);
     assert_eq!(events[1]["type"], "INSURANCE_REFUND_CREATED");
     assert_eq!(events[1]["data"], refund);
+    app.stop().await;
+}
+
+/// Up to 16 active webhooks the outbox picks the subscribers inside the business
+/// transaction's one statement; above that it reads them first. Either way each active
+/// webhook subscribed to the event gets exactly one delivery, others none.
+async fn every_subscribed_webhook_gets_each_event_however_many(app: TestApp) {
+    let receiver = Receiver::start(|_| {}).await;
+    let tenant = app.tenant("acme").await;
+    let prefix = "/webhook/decoda";
+    let mut subscribed = Vec::new();
+    for _ in 0..18 {
+        subscribed.push(
+            create_webhook(&app, &tenant, prefix, &receiver.url(), &["PATIENT_CREATED"]).await,
+        );
+    }
+    let other = create_webhook(&app, &tenant, prefix, &receiver.url(), &["PATIENT_UPDATED"]).await;
+    let archived = subscribed.pop().expect("a webhook");
+    let (status, body) = decoda(
+        &app,
+        &tenant,
+        Method::DELETE,
+        &format!("{prefix}/delete/{}", archived["id"].as_str().expect("id")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    // 18 active webhooks: more than fit the one-statement path.
+    create_patient(&app, &tenant, "First").await;
+    for webhook in &subscribed {
+        let list = deliveries_when(&app, &tenant, prefix, webhook, all_delivered).await;
+        assert_eq!(list.len(), 1, "{list:#?}");
+    }
+    // 14 active webhooks (13 subscribed): the one-statement path.
+    for webhook in subscribed.drain(..4) {
+        let path = format!("{prefix}/delete/{}", webhook["id"].as_str().expect("id"));
+        let (status, body) = decoda(&app, &tenant, Method::DELETE, &path, None).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    create_patient(&app, &tenant, "Second").await;
+    for webhook in &subscribed {
+        let list = deliveries_when(&app, &tenant, prefix, webhook, |list| {
+            list.len() >= 2 && all_delivered(list)
+        })
+        .await;
+        assert_eq!(list.len(), 2, "{list:#?}");
+    }
+    assert!(deliveries(&app, &tenant, prefix, &other).await.is_empty());
+    assert!(
+        deliveries(&app, &tenant, prefix, &archived)
+            .await
+            .is_empty()
+    );
+    receiver
+        .wait_for(Duration::from_secs(10), "31 deliveries", |r| {
+            r.iter().filter(|request| request.status == 200).count() >= 17 + 13
+        })
+        .await;
+    assert_eq!(receiver.delivered().len(), 17 + 13);
     app.stop().await;
 }
