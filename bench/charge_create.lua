@@ -1,13 +1,17 @@
--- wrk script: POST /v1/charge/create (Decoda Gen-1) for one patient. API_KEY, TENANT and
--- PATIENT come from the environment. done() prints the responses by status.
+-- wrk script: POST /v1/charge/create (Decoda Gen-1). API_KEY and TENANT come from the
+-- environment; PATIENT is one patient id, or a comma-separated list of ids, one picked at
+-- random per request. done() prints the responses by status.
 
 local headers = {
   ["Content-Type"] = "application/json",
   ["API-KEY"] = os.getenv("API_KEY") or "",
   ["TENANT"] = os.getenv("TENANT") or "",
 }
-local body = string.format('{"patientId":"%s","customAmount":2500,"totalOutstanding":2500}',
-  os.getenv("PATIENT") or "")
+local bodies = {}
+for id in string.gmatch(os.getenv("PATIENT") or "", "[^,]+") do
+  bodies[#bodies + 1] = string.format(
+    '{"patientId":"%s","customAmount":2500,"totalOutstanding":2500}', id)
+end
 
 local threads = {}
 
@@ -17,10 +21,11 @@ end
 
 function init(args)
   statuses = {}
+  math.randomseed(os.time() + (tonumber(tostring({}):match("0x(%x+)"), 16) or 0))
 end
 
 function request()
-  return wrk.format("POST", "/v1/charge/create", headers, body)
+  return wrk.format("POST", "/v1/charge/create", headers, bodies[math.random(#bodies)])
 end
 
 function response(status, headers, body)

@@ -4,7 +4,7 @@
 # release `copay serve` on a fresh database; loopback only; every load is bounded.
 #
 #   bench/webhooks.sh [sqlite|postgres]    (default sqlite)
-#   DURATION=10s CONNECTIONS=32 THREADS=2 WEBHOOKS=8
+#   DURATION=10s CONNECTIONS=32 THREADS=2 WEBHOOKS=8 PATIENTS=200
 #   BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres
 #
 # A. wrk POSTs /v1/charge/create with no webhook: the outbox costs one indexed read.
@@ -25,6 +25,7 @@ duration=${DURATION:-10s}
 connections=${CONNECTIONS:-32}
 threads=${THREADS:-2}
 webhooks=${WEBHOOKS:-8}
+patients=${PATIENTS:-200}
 port=18380
 receiver_port=18381
 closed_port=18382
@@ -75,7 +76,14 @@ api() { # METHOD PATH [BODY]
   curl -sf -X "$1" "$base$2" -H "API-KEY: $API_KEY" -H "TENANT: $TENANT" \
     -H 'content-type: application/json' ${3:+-d "$3"}
 }
-PATIENT=$(api POST /user/patient/create '{"firstName":"Bench","lastName":"Patient"}' | field '["id"]')
+# The charges go to PATIENTS patients at random (PATIENTS=1: all to one, so every charge
+# queues on that patient's row lock on PostgreSQL and any statement added to the
+# transaction lengthens a section that runs one at a time).
+PATIENT=
+for n in $(seq 1 "$patients"); do
+  id=$(api POST /user/patient/create "{\"firstName\":\"Bench$n\",\"lastName\":\"Patient\"}" | field '["id"]')
+  PATIENT=${PATIENT:+$PATIENT,}$id
+done
 
 # wrk → "req/s p50 p99 2xx"
 run_wrk() {
@@ -116,7 +124,7 @@ drain() {
     "$target" "$start" "$now"
 }
 
-echo "# webhooks benchmark: $backend, wrk -t$threads -c$connections -d$duration, $(nproc) cores"
+echo "# webhooks benchmark: $backend, wrk -t$threads -c$connections -d$duration, $patients patients, $(nproc) cores"
 read -r a_rps a_p50 a_p99 a_ok <<<"$(run_wrk)"
 echo "A  charge create, no webhook:            $a_rps req/s  p50 $a_p50  p99 $a_p99  ($a_ok created)"
 
