@@ -211,12 +211,6 @@ pub async fn record_entry(
             .push_bind(entry.updated_at);
     }
     query.push(")), ");
-    let column = |f: fn(&AllocationRow) -> Option<Uuid>| -> Vec<Option<Uuid>> {
-        allocations.iter().map(f).collect()
-    };
-    let texts = |f: fn(&AllocationRow) -> Option<String>| -> Vec<Option<String>> {
-        allocations.iter().map(f).collect()
-    };
     query.push(
         "allocations AS (INSERT INTO claim_money_allocations (id, tenant_id, entry_id, entry_kind, position, \
          amount_cents, target_kind, service_line_id, claim_id, encounter_id, billing_provider_id, appointment_id, \
@@ -226,76 +220,100 @@ pub async fn record_entry(
          r.appointment_patient_external_id, r.earmark, r.account_id, r.deleted_at, r.created_at FROM unnest(",
     );
     {
+        let rows = allocations;
         let mut arrays = query.separated(", ");
-        arrays.push_bind(allocations.iter().map(|a| a.id).collect::<Vec<Uuid>>());
-        arrays.push_unseparated("::uuid[]");
-        arrays.push_bind(
-            allocations
-                .iter()
-                .map(|a| a.tenant_id)
-                .collect::<Vec<Uuid>>(),
+        let a = &mut arrays;
+        push_column(a, rows.iter().map(|r| r.id).collect::<Vec<_>>(), "::uuid[]");
+        push_column(
+            a,
+            rows.iter().map(|r| r.tenant_id).collect::<Vec<_>>(),
+            "::uuid[]",
         );
-        arrays.push_unseparated("::uuid[]");
-        arrays.push_bind(
-            allocations
-                .iter()
-                .map(|a| a.entry_id)
-                .collect::<Vec<Uuid>>(),
+        push_column(
+            a,
+            rows.iter().map(|r| r.entry_id).collect::<Vec<_>>(),
+            "::uuid[]",
         );
-        arrays.push_unseparated("::uuid[]");
-        arrays.push_bind(texts(|a| Some(a.entry_kind.clone())));
-        arrays.push_unseparated("::text[]");
-        arrays.push_bind(allocations.iter().map(|a| a.position).collect::<Vec<i64>>());
-        arrays.push_unseparated("::int8[]");
-        arrays.push_bind(
-            allocations
-                .iter()
-                .map(|a| a.amount_cents)
-                .collect::<Vec<i64>>(),
+        push_column(
+            a,
+            rows.iter()
+                .map(|r| r.entry_kind.clone())
+                .collect::<Vec<_>>(),
+            "::text[]",
         );
-        arrays.push_unseparated("::int8[]");
-        arrays.push_bind(texts(|a| Some(a.target_kind.clone())));
-        arrays.push_unseparated("::text[]");
-        arrays.push_bind(column(|a| a.service_line_id));
-        arrays.push_unseparated("::uuid[]");
-        arrays.push_bind(column(|a| a.claim_id));
-        arrays.push_unseparated("::uuid[]");
-        arrays.push_bind(column(|a| a.encounter_id));
-        arrays.push_unseparated("::uuid[]");
-        arrays.push_bind(column(|a| a.billing_provider_id));
-        arrays.push_unseparated("::uuid[]");
-        arrays.push_bind(texts(|a| a.appointment_id.clone()));
-        arrays.push_unseparated("::text[]");
-        arrays.push_bind(texts(|a| a.appointment_patient_external_id.clone()));
-        arrays.push_unseparated("::text[]");
-        arrays.push_bind(
-            allocations
-                .iter()
-                .map(|a| a.earmark.clone())
-                .collect::<Vec<Option<Json<Value>>>>(),
+        push_column(
+            a,
+            rows.iter().map(|r| r.position).collect::<Vec<_>>(),
+            "::int8[]",
         );
-        arrays.push_unseparated("::jsonb[]");
-        arrays.push_bind(
-            allocations
-                .iter()
-                .map(|a| a.account_id)
-                .collect::<Vec<Uuid>>(),
+        push_column(
+            a,
+            rows.iter().map(|r| r.amount_cents).collect::<Vec<_>>(),
+            "::int8[]",
         );
-        arrays.push_unseparated("::uuid[]");
-        arrays.push_bind(
-            allocations
-                .iter()
-                .map(|a| a.deleted_at)
-                .collect::<Vec<Option<OffsetDateTime>>>(),
+        push_column(
+            a,
+            rows.iter()
+                .map(|r| r.target_kind.clone())
+                .collect::<Vec<_>>(),
+            "::text[]",
         );
-        arrays.push_unseparated("::timestamptz[]");
-        arrays.push_bind(
-            allocations
-                .iter()
-                .map(|a| a.created_at)
-                .collect::<Vec<OffsetDateTime>>(),
+        push_column(
+            a,
+            rows.iter().map(|r| r.service_line_id).collect::<Vec<_>>(),
+            "::uuid[]",
         );
-        arrays.push_unseparated("::timestamptz[]");
+        push_column(
+            a,
+            rows.iter().map(|r| r.claim_id).collect::<Vec<_>>(),
+            "::uuid[]",
+        );
+        push_column(
+            a,
+            rows.iter().map(|r| r.encounter_id).collect::<Vec<_>>(),
+            "::uuid[]",
+        );
+        push_column(
+            a,
+            rows.iter()
+                .map(|r| r.billing_provider_id)
+                .collect::<Vec<_>>(),
+            "::uuid[]",
+        );
+        push_column(
+            a,
+            rows.iter()
+                .map(|r| r.appointment_id.clone())
+                .collect::<Vec<_>>(),
+            "::text[]",
+        );
+        push_column(
+            a,
+            rows.iter()
+                .map(|r| r.appointment_patient_external_id.clone())
+                .collect::<Vec<_>>(),
+            "::text[]",
+        );
+        push_column(
+            a,
+            rows.iter().map(|r| r.earmark.clone()).collect::<Vec<_>>(),
+            "::jsonb[]",
+        );
+        push_column(
+            a,
+            rows.iter().map(|r| r.account_id).collect::<Vec<_>>(),
+            "::uuid[]",
+        );
+        push_column(
+            a,
+            rows.iter().map(|r| r.deleted_at).collect::<Vec<_>>(),
+            "::timestamptz[]",
+        );
+        push_column(
+            a,
+            rows.iter().map(|r| r.created_at).collect::<Vec<_>>(),
+            "::timestamptz[]",
+        );
     }
     query.push(
         ") AS r(id, tenant_id, entry_id, entry_kind, position, amount_cents, target_kind, service_line_id, \
@@ -324,6 +342,18 @@ pub async fn record_entry(
     query.push("SELECT 1");
     query.build().execute(&mut **pg).await?;
     Ok(None)
+}
+
+/// Binds one column of rows as a PostgreSQL array with its cast, for `unnest(…)`.
+fn push_column<T>(
+    arrays: &mut sqlx::query_builder::Separated<'_, sqlx::Postgres, &'static str>,
+    values: Vec<T>,
+    cast: &'static str,
+) where
+    for<'t> Vec<T>: sqlx::Encode<'t, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    arrays.push_bind(values);
+    arrays.push_unseparated(cast);
 }
 
 /// The live entry of this kind, locked for the rest of the transaction on PostgreSQL.
