@@ -5,6 +5,7 @@
 #
 #   bench/webhooks.sh [sqlite|postgres]    (default sqlite)
 #   DURATION=10s CONNECTIONS=32 THREADS=2 WEBHOOKS=8 PATIENTS=200
+#   PAIRS=N        only rows A and B, alternating N times, and their median change
 #   BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres
 #
 # A. wrk POSTs /v1/charge/create with no webhook: the outbox costs one indexed read.
@@ -125,6 +126,25 @@ drain() {
 }
 
 echo "# webhooks benchmark: $backend, wrk -t$threads -c$connections -d$duration, $patients patients, $(nproc) cores"
+
+# PAIRS=N: only the outbox's cost, as N alternating pairs of rows (no webhook, then one
+# subscribed webhook whose deliveries are held back, archived again after its row), and
+# the median of the pairs' changes: rows of one binary drift by 10-20% on this machine,
+# as much as the effect, so one pair cannot settle it.
+if [ "${PAIRS:-0}" -gt 0 ]; then
+  changes=()
+  for round in $(seq 1 "$PAIRS"); do
+    read -r a_rps a_p50 a_p99 _ <<<"$(run_wrk)"
+    hook=$(new_webhook)
+    read -r b_rps b_p50 b_p99 _ <<<"$(run_wrk)"
+    api DELETE "/webhook/decoda/delete/$hook" >/dev/null
+    change=$(python3 -c "import sys; a,b=map(float,sys.argv[1:]); print(f'{100*(b-a)/a:+.1f}')" "$a_rps" "$b_rps")
+    changes+=("$change")
+    echo "pair $round: A $a_rps req/s (p99 $a_p99)  B $b_rps req/s (p99 $b_p99)  change $change%"
+  done
+  python3 -c "import statistics,sys; v=sorted(map(float,sys.argv[1:])); print(f'median change B vs A over {len(v)} pairs: {statistics.median(v):+.1f}% (min {v[0]:+.1f}%, max {v[-1]:+.1f}%)')" "${changes[@]}"
+  exit 0
+fi
 read -r a_rps a_p50 a_p99 a_ok <<<"$(run_wrk)"
 echo "A  charge create, no webhook:            $a_rps req/s  p50 $a_p50  p99 $a_p99  ($a_ok created)"
 
