@@ -378,56 +378,66 @@ pub fn plan_posting(
     })
 }
 
-/// Writes a planned posting: the operation, all its transfers in one statement and all
-/// changed balances in another (fewer round trips while the accounts are locked).
+/// Writes a planned posting: the operation, its transfers and the changed balances. On
+/// PostgreSQL that is one statement ([`push_posting_ctes`]); on SQLite the operation, all
+/// transfers in one statement and all balances in another (fewer round trips while the
+/// accounts are locked).
 pub async fn write_posting(tx: &mut Tx, tenant_id: Uuid, posting: &Posting) -> StoreResult<()> {
-    on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO ledger_operations (id, tenant_id, kind, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(posting.operation_id)
-        .bind(tenant_id)
-        .bind(&posting.kind)
-        .bind(posting.created_at)
-        .execute(conn)
-        .await.map(|done| done.rows_affected()))?;
+    let conn = match tx {
+        Tx::Postgres(pg) => {
+            let mut query = sqlx::QueryBuilder::<sqlx::Postgres>::new("WITH ");
+            push_posting_ctes(&mut query, tenant_id, posting);
+            query.push(" SELECT 1");
+            query.build().execute(&mut **pg).await?;
+            return Ok(());
+        }
+        Tx::Sqlite(sqlite) => &mut **sqlite,
+    };
+    sqlx::query(
+        "INSERT INTO ledger_operations (id, tenant_id, kind, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(posting.operation_id)
+    .bind(tenant_id)
+    .bind(&posting.kind)
+    .bind(posting.created_at)
+    .execute(&mut *conn)
+    .await?;
     if !posting.transfers.is_empty() {
-        on_tx!(tx, conn => {
-            let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO ledger_transfers (id, tenant_id, operation_id, debit_account_id, \
-                 credit_account_id, amount, kind, created_at) ",
-            );
-            query.push_values(&posting.transfers, |mut row, (id, transfer)| {
-                row.push_bind(*id)
-                    .push_bind(tenant_id)
-                    .push_bind(posting.operation_id)
-                    .push_bind(transfer.debit)
-                    .push_bind(transfer.credit)
-                    .push_bind(transfer.amount.get())
-                    .push_bind(transfer.kind.as_str())
-                    .push_bind(posting.created_at);
-            });
-            query.build().execute(conn).await.map(|done| done.rows_affected())
-        })?;
+        let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO ledger_transfers (id, tenant_id, operation_id, debit_account_id, \
+             credit_account_id, amount, kind, created_at) ",
+        );
+        query.push_values(&posting.transfers, |mut row, (id, transfer)| {
+            row.push_bind(*id)
+                .push_bind(tenant_id)
+                .push_bind(posting.operation_id)
+                .push_bind(transfer.debit)
+                .push_bind(transfer.credit)
+                .push_bind(transfer.amount.get())
+                .push_bind(transfer.kind.as_str())
+                .push_bind(posting.created_at);
+        });
+        query.build().execute(&mut *conn).await?;
     }
     if !posting.balances.is_empty() {
-        on_tx!(tx, conn => {
-            let mut query = sqlx::QueryBuilder::new("UPDATE ledger_accounts SET balance = CASE id");
-            for (id, balance) in &posting.balances {
-                query.push(" WHEN ").push_bind(*id);
-                query.push(" THEN ").push_bind(*balance);
-            }
-            query.push(" END WHERE tenant_id = ").push_bind(tenant_id);
-            let ids: Vec<Uuid> = posting.balances.iter().map(|(id, _)| *id).collect();
-            push_in!(query, "id", ids);
-            query.build().execute(conn).await.map(|done| done.rows_affected())
-        })?;
+        let mut query =
+            sqlx::QueryBuilder::<sqlx::Sqlite>::new("UPDATE ledger_accounts SET balance = CASE id");
+        for (id, balance) in &posting.balances {
+            query.push(" WHEN ").push_bind(*id);
+            query.push(" THEN ").push_bind(*balance);
+        }
+        query.push(" END WHERE tenant_id = ").push_bind(tenant_id);
+        let ids: Vec<Uuid> = posting.balances.iter().map(|(id, _)| *id).collect();
+        push_in!(query, "id", ids);
+        query.build().execute(&mut *conn).await?;
     }
     Ok(())
 }
 
 /// PostgreSQL only: pushes `operation AS (…), transfers AS (…), balances AS (…)`, the
-/// data-modifying common table expressions that write `posting` as [`write_posting`]
-/// does, for a caller that writes its own rows in the same statement (one round trip).
-/// The caller continues with `, name AS (…)` or the main statement.
+/// data-modifying common table expressions that write `posting` ([`write_posting`] ends
+/// them with `SELECT 1`; a caller writing its own rows in the same statement continues
+/// with `, name AS (…)` or its main statement).
 ///
 /// The balance update names the accounts by id alone: they are the ones
 /// [`lock_accounts`] read for this tenant (it checks the tenant on the rows), and a tenant
