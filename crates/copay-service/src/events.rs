@@ -433,35 +433,35 @@ pub async fn ensure_body(store: &Store, delivery: &DeliveryRow) -> Result<Vec<u8
 pub async fn render_pending(store: &Store, limit: i64) -> Result<usize, ServiceError> {
     let pending = store.unrendered_deliveries(limit).await?;
     let renderer = renderer();
+    // Deliveries of one event to webhooks of one generation share their data (and their
+    // envelope but for the delivery id): each (event, generation) is rendered once, and
+    // the tick's objects are read together.
+    let mut distinct: Vec<EventToRender> = Vec::new();
     let mut deliveries = Vec::with_capacity(pending.len());
     for delivery in &pending {
-        deliveries.push((delivery.id, event_of(delivery)?));
-    }
-    // Deliveries of one event to webhooks of one generation share their data, so each
-    // (event, generation) is rendered once, and the tick's objects are read together.
-    let mut distinct: Vec<EventToRender> = Vec::new();
-    for (_, event) in &deliveries {
-        if !distinct.iter().any(|seen| same_data(seen, event)) {
-            distinct.push(event.clone());
-        }
+        let event = event_of(delivery)?;
+        let index = match distinct.iter().position(|seen| same_data(seen, &event)) {
+            Some(index) => index,
+            None => {
+                distinct.push(event);
+                distinct.len() - 1
+            }
+        };
+        deliveries.push((delivery.id, index));
     }
     let data = renderer.data_many(store, &distinct).await?;
     let mut bodies = Vec::with_capacity(deliveries.len());
-    for (delivery_id, event) in &deliveries {
+    for (delivery_id, index) in deliveries {
         // A delivery without data stays unrendered; its first send renders it alone.
-        let Some(data) = distinct
-            .iter()
-            .position(|seen| same_data(seen, event))
-            .and_then(|position| data.get(position))
-        else {
+        let (Some(event), Some(data)) = (distinct.get(index), data.get(index)) else {
             continue;
         };
         let body = crate::webhook_signing::to_python_json(&renderer.envelope(
-            *delivery_id,
+            delivery_id,
             event,
             data.clone(),
         ));
-        bodies.push((*delivery_id, body));
+        bodies.push((delivery_id, body));
     }
     Ok(store.set_delivery_bodies(&bodies).await?)
 }
