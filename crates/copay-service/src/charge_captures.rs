@@ -331,6 +331,7 @@ pub async fn create(
     }
     index(&mut tx, &row).await?;
     row.claim_creation_id = claim_creations::place(&mut tx, &row).await?;
+    rows::count_status(&mut tx, tenant.tenant_id, row.id, None, &row.status).await?;
     crate::events::record_in_tx(
         &mut tx,
         tenant.tenant_id,
@@ -426,6 +427,14 @@ pub async fn update(
             row.claim_creation_id = claim_creations::place(&mut tx, &row).await?;
         }
     }
+    rows::count_status(
+        &mut tx,
+        tenant.tenant_id,
+        row.id,
+        Some(&before.status),
+        &row.status,
+    )
+    .await?;
     crate::events::record_in_tx(
         &mut tx,
         tenant.tenant_id,

@@ -72,6 +72,19 @@ pub async fn verify(store: &Store) -> Result<VerifyReport, StoreError> {
             .into_iter()
             .map(|fault| format!("claim money {}: {}", fault.id, fault.reason)),
     );
+    // List counts (`item_count`) come from stored per-status counts; they must be exact.
+    violations.extend(
+        store
+            .charge_capture_count_mismatches()
+            .await?
+            .into_iter()
+            .map(|m| {
+                format!(
+                    "tenant {} has {} charge captures with status {:?} but counts {}",
+                    m.tenant_id, m.actual, m.status, m.counted
+                )
+            }),
+    );
     // A credit never holds more than it was granted.
     for credit in store.all_credits().await? {
         let remaining = credit.debit_balance.saturating_neg();

@@ -108,6 +108,42 @@ impl ChargeCaptureFilter {
         !self.conditions().is_empty()
     }
 
+    /// `Some(status)` when the matching rows are exactly the captures with that status
+    /// (every capture for `Some(None)`), which the stored counts answer; `None` when the
+    /// rows must be counted.
+    fn stored_count_key(&self) -> Option<Option<&str>> {
+        match self.conditions().as_slice() {
+            [] => Some(None),
+            [Condition::Column("status", status)] => Some(Some(*status)),
+            _ => None,
+        }
+    }
+
+    /// The facet value whose index can drive a newest-first page: the first facet filter
+    /// naming one value. Its index lists the captures having it in id order, so the page
+    /// is cut after reading as many index entries as it shows.
+    fn driving_facet(&self) -> Option<(Facet, &str)> {
+        self.conditions()
+            .into_iter()
+            .find_map(|condition| match condition {
+                Condition::Facet(facet, [value]) => Some((facet, value.as_str())),
+                _ => None,
+            })
+    }
+
+    /// When the only condition is on facets, the matching captures are counted in the
+    /// facet index alone, without visiting a capture row.
+    fn only_facet_condition(&self) -> Option<(Facet, FacetValues<'_>)> {
+        match self.conditions().as_slice() {
+            [Condition::Facet(facet, values)] => Some((*facet, FacetValues::OneOf(values))),
+            // A search word that is a UUID also matches the charges of that claim.
+            [Condition::SearchWord(word)] if Uuid::parse_str(word).is_err() => {
+                Some((Facet::SearchWord, FacetValues::Prefix(word)))
+            }
+            _ => None,
+        }
+    }
+
     /// True when a filter was given that no row can match (an empty `metadata_any`).
     fn matches_nothing(&self) -> bool {
         self.metadata_any.as_ref().is_some_and(Vec::is_empty)
@@ -119,11 +155,38 @@ fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
 }
 
+/// Appends the condition on a facet row `f` of a facet filter: one of the values, or a
+/// search word's prefix range.
+macro_rules! push_facet_match {
+    ($qb:expr, $tenant:expr, $facet:expr, $values:expr) => {{
+        let qb = &mut *$qb;
+        qb.push("f.tenant_id = ")
+            .push_bind($tenant)
+            .push(" AND f.facet = ")
+            .push_bind($facet.as_str());
+        match $values {
+            FacetValues::OneOf(values) => push_in!(qb, "f.value", values),
+            FacetValues::Prefix(word) => {
+                qb.push(" AND f.value >= ")
+                    .push_bind(word.to_string())
+                    .push(" AND f.value < ")
+                    .push_bind(prefix_end(word));
+            }
+        }
+    }};
+}
+
+/// What a facet filter asks of the facet's value.
+enum FacetValues<'a> {
+    OneOf(&'a [String]),
+    Prefix(&'a str),
+}
+
 /// Appends one condition as a parenthesised boolean expression.
 macro_rules! push_condition {
     ($qb:expr, $tenant:expr, $condition:expr) => {{
         let qb = &mut *$qb;
-        const FACET: &str = "c.id IN (SELECT f.charge_capture_id FROM charge_capture_facets f WHERE f.tenant_id = ";
+        const IN_FACETS: &str = "c.id IN (SELECT f.charge_capture_id FROM charge_capture_facets f WHERE ";
         match $condition {
             Condition::Column(column, value) => {
                 qb.push(format_args!("(c.{column} = ")).push_bind(value.to_string()).push(")");
@@ -161,17 +224,14 @@ macro_rules! push_condition {
                 qb.push("(c.claim_creation_id IS NULL)");
             }
             Condition::Facet(facet, values) => {
-                qb.push("(").push(FACET).push_bind($tenant)
-                    .push(" AND f.facet = ").push_bind(facet.as_str());
-                push_in!(qb, "f.value", values);
+                qb.push("(").push(IN_FACETS);
+                push_facet_match!(qb, $tenant, facet, FacetValues::OneOf(values));
                 qb.push("))");
             }
             Condition::SearchWord(word) => {
-                qb.push("(").push(FACET).push_bind($tenant)
-                    .push(" AND f.facet = ").push_bind(Facet::SearchWord.as_str())
-                    .push(" AND f.value >= ").push_bind(word.to_string())
-                    .push(" AND f.value < ").push_bind(prefix_end(word))
-                    .push(")");
+                qb.push("(").push(IN_FACETS);
+                push_facet_match!(qb, $tenant, Facet::SearchWord, FacetValues::Prefix(word));
+                qb.push(")");
                 if let Ok(claim_id) = Uuid::parse_str(word) {
                     qb.push(" OR c.claim_creation_id IN (SELECT cc.id FROM claim_creations cc WHERE cc.tenant_id = ")
                         .push_bind($tenant)
@@ -184,15 +244,15 @@ macro_rules! push_condition {
             Condition::Metadata(instances) => {
                 qb.push("(1 = 0");
                 for instance in instances.iter() {
-                    qb.push(" OR (").push(FACET).push_bind($tenant)
-                        .push(" AND f.facet = ").push_bind(Facet::MetadataSchema.as_str())
-                        .push(" AND f.value = ").push_bind(instance.schema_id.clone())
-                        .push(")");
+                    qb.push(" OR (").push(IN_FACETS);
+                    let schema = std::slice::from_ref(&instance.schema_id);
+                    push_facet_match!(qb, $tenant, Facet::MetadataSchema, FacetValues::OneOf(schema));
+                    qb.push(")");
                     for entry in &instance.entries {
-                        qb.push(" AND ").push(FACET).push_bind($tenant)
-                            .push(" AND f.facet = ").push_bind(Facet::MetadataEntry.as_str())
-                            .push(" AND f.value = ").push_bind(entry.clone())
-                            .push(")");
+                        qb.push(" AND ").push(IN_FACETS);
+                        let entry = std::slice::from_ref(entry);
+                        push_facet_match!(qb, $tenant, Facet::MetadataEntry, FacetValues::OneOf(entry));
+                        qb.push(")");
                     }
                     qb.push(")");
                 }
@@ -295,13 +355,31 @@ impl Store {
         };
         let hints = page.rank_by.conditions();
         let ranked = !hints.is_empty();
+        let driving = match page.sort {
+            ChargeCaptureSort::CreatedAt if !ranked => filter.driving_facet(),
+            _ => None,
+        };
         let rows = on_db!(self, pool => {
             let mut qb = sqlx::QueryBuilder::new(COLUMNS);
             // PostgreSQL sums integers as int4; the row reads an i64.
             qb.push("CAST(");
             push_rank!(qb, tenant_id, &hints);
-            qb.push(" AS BIGINT) AS rank FROM charge_captures c");
-            push_where!(qb, tenant_id, filter);
+            qb.push(" AS BIGINT) AS rank FROM ");
+            if let Some((facet, value)) = driving {
+                // Joined on id and ordered by the facet row's id, both databases read the
+                // facet index backwards (or forwards) and stop at the page's end.
+                qb.push("charge_capture_facets d JOIN charge_captures c ON c.id = d.charge_capture_id");
+                push_where!(qb, tenant_id, filter);
+                qb.push(" AND d.tenant_id = ")
+                    .push_bind(tenant_id)
+                    .push(" AND d.facet = ")
+                    .push_bind(facet.as_str())
+                    .push(" AND d.value = ")
+                    .push_bind(value.to_string());
+            } else {
+                qb.push("charge_captures c");
+                push_where!(qb, tenant_id, filter);
+            }
             if let Some(after) = &page.after {
                 qb.push(" AND (");
                 if ranked {
@@ -311,6 +389,9 @@ impl Store {
                     qb.push(" = ").push_bind(after.rank).push(" AND ");
                 }
                 match page.sort {
+                    ChargeCaptureSort::CreatedAt if driving.is_some() => {
+                        qb.push(format_args!("d.charge_capture_id {comparison} ")).push_bind(after.id);
+                    }
                     ChargeCaptureSort::CreatedAt => {
                         qb.push(format_args!("c.id {comparison} ")).push_bind(after.id);
                     }
@@ -329,6 +410,9 @@ impl Store {
                 qb.push("rank DESC, ");
             }
             match page.sort {
+                ChargeCaptureSort::CreatedAt if driving.is_some() => {
+                    qb.push(format_args!("d.charge_capture_id {direction} LIMIT "))
+                }
                 ChargeCaptureSort::CreatedAt => qb.push(format_args!("c.id {direction} LIMIT ")),
                 ChargeCaptureSort::DateOfService => qb.push(format_args!(
                     "c.date_of_service_key {direction}, c.id {direction} LIMIT "
@@ -337,9 +421,21 @@ impl Store {
             qb.push_bind(i64::from(page.limit) + 1);
             qb.build_query_as::<RankedChargeCaptureRow>().fetch_all(pool).await
         })?;
+        if let Some(status) = filter.stored_count_key() {
+            let count = self.charge_capture_count(tenant_id, status).await?;
+            return Ok((rows, count));
+        }
         let count: i64 = on_db!(self, pool => {
-            let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM charge_captures c");
-            push_where!(qb, tenant_id, filter);
+            let mut qb;
+            if let Some((facet, values)) = filter.only_facet_condition() {
+                qb = sqlx::QueryBuilder::new(
+                    "SELECT COUNT(DISTINCT f.charge_capture_id) FROM charge_capture_facets f WHERE ",
+                );
+                push_facet_match!(&mut qb, tenant_id, facet, values);
+            } else {
+                qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM charge_captures c");
+                push_where!(qb, tenant_id, filter);
+            }
             qb.build_query_scalar::<i64>().fetch_one(pool).await
         })?;
         Ok((rows, count))

@@ -211,3 +211,94 @@ pub async fn with_stale_facets(
     };
     Ok(rows)
 }
+
+/// Which of the 16 count stripes a capture counts in: a fixed function of its id, so
+/// concurrent creates spread over the stripes and a status change stays in one stripe.
+fn count_stripe(id: Uuid) -> i32 {
+    i32::from(id.as_bytes()[15] % 16)
+}
+
+/// Moves one capture between status counts: out of `from` (unless it is new), into `to`.
+/// Call it late in the transaction: the stripe rows stay locked until commit.
+pub async fn count_status(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    id: Uuid,
+    from: Option<&str>,
+    to: &str,
+) -> StoreResult<()> {
+    if from == Some(to) {
+        return Ok(());
+    }
+    let mut changes: Vec<(&str, i64)> = vec![(to, 1)];
+    if let Some(from) = from {
+        changes.push((from, -1));
+    }
+    // One lock order for every transaction, so two status changes never deadlock.
+    changes.sort_unstable();
+    let stripe = count_stripe(id);
+    on_tx!(tx, conn => {
+        let mut qb = sqlx::QueryBuilder::new(
+            "INSERT INTO charge_capture_counts (tenant_id, status, stripe, count) ",
+        );
+        qb.push_values(&changes, |mut values, (status, delta)| {
+            values.push_bind(tenant_id).push_bind(*status).push_bind(stripe).push_bind(*delta);
+        });
+        qb.push(
+            " ON CONFLICT (tenant_id, status, stripe) \
+             DO UPDATE SET count = charge_capture_counts.count + excluded.count",
+        );
+        qb.build().execute(&mut *conn).await.map(|done| done.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// A tenant's status whose stored count differs from its captures.
+#[derive(Debug, Clone, FromRow)]
+pub struct CountMismatch {
+    pub tenant_id: Uuid,
+    pub status: String,
+    pub counted: i64,
+    pub actual: i64,
+}
+
+impl Store {
+    /// How many of the tenant's captures have `status` (all of them when `None`), from the
+    /// stored counts.
+    pub async fn charge_capture_count(
+        &self,
+        tenant_id: Uuid,
+        status: Option<&str>,
+    ) -> StoreResult<i64> {
+        let count = on_db!(self, pool => {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM charge_capture_counts WHERE tenant_id = ",
+            );
+            qb.push_bind(tenant_id);
+            if let Some(status) = status {
+                qb.push(" AND status = ").push_bind(status);
+            }
+            qb.build_query_scalar::<i64>().fetch_one(pool).await
+        })?;
+        Ok(count)
+    }
+
+    /// Every (tenant, status) whose stored count is not the number of its captures.
+    pub async fn charge_capture_count_mismatches(&self) -> StoreResult<Vec<CountMismatch>> {
+        let rows = on_db!(self, pool => sqlx::query_as::<_, CountMismatch>(
+            "WITH counted AS (SELECT tenant_id, status, CAST(SUM(count) AS BIGINT) AS n \
+                 FROM charge_capture_counts GROUP BY tenant_id, status), \
+             actual AS (SELECT tenant_id, status, COUNT(*) AS n FROM charge_captures GROUP BY tenant_id, status) \
+             SELECT counted.tenant_id, counted.status, counted.n AS counted, COALESCE(actual.n, 0) AS actual \
+                 FROM counted LEFT JOIN actual \
+                 ON actual.tenant_id = counted.tenant_id AND actual.status = counted.status \
+                 WHERE counted.n <> COALESCE(actual.n, 0) \
+             UNION ALL \
+             SELECT actual.tenant_id, actual.status, 0, actual.n FROM actual \
+                 WHERE NOT EXISTS (SELECT 1 FROM counted \
+                     WHERE counted.tenant_id = actual.tenant_id AND counted.status = actual.status)")
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+}

@@ -11,6 +11,7 @@ crate::both_backends!(
     date_of_service_order_uses_the_derived_date,
     invalid_parameters_are_422_naming_the_parameter,
     another_tenants_captures_never_appear,
+    item_count_follows_status_changes_and_ignores_failed_writes,
 );
 
 const CAPTURES: &str = "/api/charge_captures/v1";
@@ -356,4 +357,79 @@ async fn another_tenants_captures_never_appear(app: &TestApp) {
     )
     .await;
     assert!(external_ids(&page).iter().all(|id| id == "beta-only"));
+}
+
+async fn item_count_follows_status_changes_and_ignores_failed_writes(app: &TestApp) {
+    let tenant = app.tenant("acme").await;
+    let token = app.token(&tenant).await;
+    let other = app.tenant("other").await;
+    let other_token = app.token(&other).await;
+    let first = create(app, &token, capture("s1", "pat-s", "billable", None)).await;
+    create(app, &token, capture("s2", "pat-s", "billable", None)).await;
+    create(app, &token, capture("s3", "pat-t", "planned", None)).await;
+    create(app, &other_token, capture("o1", "pat-o", "billable", None)).await;
+    let path = format!("{CAPTURES}/{}", first["id"].as_str().unwrap_or_default());
+
+    // A duplicate create and an update that collides with another capture fail and move
+    // no count; a status change moves one; an update that keeps the status moves none.
+    let (status, _) = call(
+        app.candid(Method::POST, CAPTURES, &token)
+            .json(&capture("s2", "pat-s", "planned", None)),
+    )
+    .await;
+    assert_eq!(status, 409);
+    let (status, body) = call(
+        app.candid(Method::PATCH, &path, &token)
+            .json(&json!({"charge_external_id": "s2", "status": "planned"})),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = call(
+        app.candid(Method::PATCH, &path, &token)
+            .json(&json!({"status": "planned"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = call(
+        app.candid(Method::PATCH, &path, &token)
+            .json(&json!({"status": "planned", "ehr_source_url": "https://ehr.example/s1"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    for (query, expected) in [
+        ("", 3),
+        ("status=billable", 1),
+        ("status=planned", 2),
+        ("status=aborted", 0),
+    ] {
+        let page = list(app, &token, query).await;
+        assert_eq!(page["item_count"], expected, "{query}: {page}");
+        assert_eq!(
+            page["items"].as_array().map(Vec::len),
+            Some(expected),
+            "{query}"
+        );
+    }
+    assert_eq!(list(app, &other_token, "").await["item_count"], 1);
+    app.assert_ledger_ok().await;
+
+    // A count changed behind copay's back is what `copay verify` reports.
+    let inflate = "UPDATE charge_capture_counts SET count = count + 1 WHERE status = 'planned'";
+    match app.store().db() {
+        copay_store::Db::Sqlite(pool) => {
+            sqlx::query(inflate).execute(pool).await.expect("update");
+        }
+        copay_store::Db::Postgres(pool) => {
+            sqlx::query(inflate).execute(pool).await.expect("update");
+        }
+    }
+    let report = app.verify().await;
+    assert_eq!(report.violations.len(), 1, "{:?}", report.violations);
+    assert!(
+        report.violations[0].contains(&tenant.tenant_id)
+            && report.violations[0].contains("\"planned\" but counts 3"),
+        "{:?}",
+        report.violations
+    );
 }
