@@ -122,11 +122,14 @@ impl ChargeCaptureFilter {
     /// The facet value whose index can drive a newest-first page: the first facet filter
     /// naming one value. Its index lists the captures having it in id order, so the page
     /// is cut after reading as many index entries as it shows.
-    fn driving_facet(&self) -> Option<(Facet, &str)> {
+    /// Also returns the condition's position among `conditions()`: the join to the facet
+    /// row already applies it.
+    fn driving_facet(&self) -> Option<(usize, Facet, &str)> {
         self.conditions()
             .into_iter()
-            .find_map(|condition| match condition {
-                Condition::Facet(facet, [value]) => Some((facet, value.as_str())),
+            .enumerate()
+            .find_map(|(at, condition)| match condition {
+                Condition::Facet(facet, [value]) => Some((at, facet, value.as_str())),
                 _ => None,
             })
     }
@@ -262,14 +265,19 @@ macro_rules! push_condition {
     }};
 }
 
-/// Appends ` WHERE` with the tenant and every filter condition.
+/// Appends ` WHERE` with the tenant and every filter condition (but the one at `$skip`).
 macro_rules! push_where {
-    ($qb:expr, $tenant:expr, $filter:expr) => {{
+    ($qb:expr, $tenant:expr, $filter:expr) => {
+        push_where!($qb, $tenant, $filter, None::<usize>)
+    };
+    ($qb:expr, $tenant:expr, $filter:expr, $skip:expr) => {{
         let qb = &mut $qb;
         qb.push(" WHERE c.tenant_id = ").push_bind($tenant);
-        for condition in $filter.conditions() {
-            qb.push(" AND ");
-            push_condition!(qb, $tenant, &condition);
+        for (at, condition) in $filter.conditions().iter().enumerate() {
+            if Some(at) != $skip {
+                qb.push(" AND ");
+                push_condition!(qb, $tenant, condition);
+            }
         }
     }};
 }
@@ -365,12 +373,13 @@ impl Store {
             qb.push("CAST(");
             push_rank!(qb, tenant_id, &hints);
             qb.push(" AS BIGINT) AS rank FROM ");
-            if let Some((facet, value)) = driving {
-                // Joined on id and ordered by the facet row's id, both databases read the
-                // facet index backwards (or forwards) and stop at the page's end.
-                qb.push("charge_capture_facets d JOIN charge_captures c ON c.id = d.charge_capture_id");
-                push_where!(qb, tenant_id, filter);
-                qb.push(" AND d.tenant_id = ")
+            if let Some((at, facet, value)) = driving {
+                // Ordered by the facet row's id, the page reads the facet index backwards
+                // (or forwards) and stops at its end. CROSS JOIN makes SQLite take the
+                // facet rows as the outer loop (PostgreSQL plans it as an inner join).
+                qb.push("charge_capture_facets d CROSS JOIN charge_captures c");
+                push_where!(qb, tenant_id, filter, Some(at));
+                qb.push(" AND c.id = d.charge_capture_id AND d.tenant_id = ")
                     .push_bind(tenant_id)
                     .push(" AND d.facet = ")
                     .push_bind(facet.as_str())
