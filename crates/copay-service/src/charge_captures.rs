@@ -331,7 +331,15 @@ pub async fn create(
     }
     index(&mut tx, &row).await?;
     row.claim_creation_id = claim_creations::place(&mut tx, &row).await?;
-    rows::count_status(&mut tx, tenant.tenant_id, row.id, None, &row.status).await?;
+    let key = rows::date_key(row.date_of_service);
+    rows::move_counts(
+        &mut tx,
+        tenant.tenant_id,
+        row.id,
+        None,
+        rows::CountKey::of(&row, &key),
+    )
+    .await?;
     crate::events::record_in_tx(
         &mut tx,
         tenant.tenant_id,
@@ -427,12 +435,16 @@ pub async fn update(
             row.claim_creation_id = claim_creations::place(&mut tx, &row).await?;
         }
     }
-    rows::count_status(
+    let (key_before, key_after) = (
+        rows::date_key(before.date_of_service),
+        rows::date_key(row.date_of_service),
+    );
+    rows::move_counts(
         &mut tx,
         tenant.tenant_id,
         row.id,
-        Some(&before.status),
-        &row.status,
+        Some(rows::CountKey::of(&before, &key_before)),
+        rows::CountKey::of(&row, &key_after),
     )
     .await?;
     crate::events::record_in_tx(

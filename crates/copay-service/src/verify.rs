@@ -78,11 +78,15 @@ pub async fn verify(store: &Store) -> Result<VerifyReport, StoreError> {
             .charge_capture_count_mismatches()
             .await?
             .into_iter()
-            .map(|m| {
-                format!(
+            .map(|m| match m.date_key {
+                None => format!(
                     "tenant {} has {} charge captures with status {:?} but counts {}",
                     m.tenant_id, m.actual, m.status, m.counted
-                )
+                ),
+                Some(day) => format!(
+                    "tenant {} has {} charge captures with status {:?} on {day:?} but counts {}",
+                    m.tenant_id, m.actual, m.status, m.counted
+                ),
             }),
     );
     // A credit never holds more than it was granted.

@@ -11,7 +11,7 @@ use sqlx::FromRow;
 use time::Date;
 use uuid::Uuid;
 
-use crate::charge_captures::{ChargeCaptureRow, date_key};
+use crate::charge_captures::{ChargeCaptureRow, CountQuery, date_key};
 use crate::{Store, StoreResult, on_db};
 
 /// What a charge-capture list may filter on. Empty lists and `None` filter nothing;
@@ -108,15 +108,19 @@ impl ChargeCaptureFilter {
         !self.conditions().is_empty()
     }
 
-    /// `Some(status)` when the matching rows are exactly the captures with that status
-    /// (every capture for `Some(None)`), which the stored counts answer; `None` when the
-    /// rows must be counted.
-    fn stored_count_key(&self) -> Option<Option<&str>> {
-        match self.conditions().as_slice() {
-            [] => Some(None),
-            [Condition::Column("status", status)] => Some(Some(*status)),
-            _ => None,
+    /// The stored counts that count exactly the matching rows, when the only conditions
+    /// are a status and bounds on the date of service; `None` when rows must be counted.
+    fn stored_count_query(&self) -> Option<CountQuery<'_>> {
+        let mut query = CountQuery::default();
+        for condition in self.conditions() {
+            match condition {
+                Condition::Column("status", value) => query.status = Some(value),
+                Condition::DateMin(date) => query.date_min = Some(date),
+                Condition::DateMax(date) => query.date_max = Some(date),
+                _ => return None,
+            }
         }
+        Some(query)
     }
 
     /// The facet value whose index can drive a newest-first page: the first facet filter
@@ -430,8 +434,8 @@ impl Store {
             qb.push_bind(i64::from(page.limit) + 1);
             qb.build_query_as::<RankedChargeCaptureRow>().fetch_all(pool).await
         })?;
-        if let Some(status) = filter.stored_count_key() {
-            let count = self.charge_capture_count(tenant_id, status).await?;
+        if let Some(query) = filter.stored_count_query() {
+            let count = self.charge_capture_count(tenant_id, &query).await?;
             return Ok((rows, count));
         }
         let count: i64 = on_db!(self, pool => {

@@ -218,85 +218,160 @@ fn count_stripe(id: Uuid) -> i32 {
     i32::from(id.as_bytes()[15] % 16)
 }
 
-/// Moves one capture between status counts: out of `from` (unless it is new), into `to`.
+/// What a capture counts under: its status and its date of service key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CountKey<'a> {
+    pub status: &'a str,
+    pub date_key: &'a str,
+}
+
+impl<'a> CountKey<'a> {
+    /// The key of `row` as it is about to be written; `date_key` is `date_key(row.date_of_service)`.
+    pub fn of(row: &'a ChargeCaptureRow, date_key: &'a str) -> Self {
+        CountKey {
+            status: &row.status,
+            date_key,
+        }
+    }
+}
+
+/// Moves one capture between counts: out of `from` (unless it is new), into `to`.
 /// Call it late in the transaction: the stripe rows stay locked until commit.
-pub async fn count_status(
+pub async fn move_counts(
     tx: &mut Tx,
     tenant_id: Uuid,
     id: Uuid,
-    from: Option<&str>,
-    to: &str,
+    from: Option<CountKey<'_>>,
+    to: CountKey<'_>,
 ) -> StoreResult<()> {
-    if from == Some(to) {
-        return Ok(());
-    }
-    let mut changes: Vec<(&str, i64)> = vec![(to, 1)];
-    if let Some(from) = from {
-        changes.push((from, -1));
-    }
-    // One lock order for every transaction, so two status changes never deadlock.
-    changes.sort_unstable();
     let stripe = count_stripe(id);
+    // Each table's rows are taken in one order (the statement's, sorted; the status table
+    // first) by every transaction, so two moves never deadlock.
+    let mut by_status: Vec<(&str, i64)> = vec![(to.status, 1)];
+    let mut by_day: Vec<(&str, &str, i64)> = vec![(to.date_key, to.status, 1)];
+    if let Some(from) = from {
+        if from == to {
+            return Ok(());
+        }
+        if from.status != to.status {
+            by_status.push((from.status, -1));
+        } else {
+            by_status.clear();
+        }
+        by_day.push((from.date_key, from.status, -1));
+    }
+    by_status.sort_unstable();
+    by_day.sort_unstable();
+    if !by_status.is_empty() {
+        on_tx!(tx, conn => {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO charge_capture_counts (tenant_id, status, stripe, count) ",
+            );
+            qb.push_values(&by_status, |mut values, (status, delta)| {
+                values.push_bind(tenant_id).push_bind(*status).push_bind(stripe).push_bind(*delta);
+            });
+            qb.push(
+                " ON CONFLICT (tenant_id, status, stripe) \
+                 DO UPDATE SET count = charge_capture_counts.count + excluded.count",
+            );
+            qb.build().execute(&mut *conn).await.map(|done| done.rows_affected())
+        })?;
+    }
     on_tx!(tx, conn => {
         let mut qb = sqlx::QueryBuilder::new(
-            "INSERT INTO charge_capture_counts (tenant_id, status, stripe, count) ",
+            "INSERT INTO charge_capture_day_counts (tenant_id, date_key, status, stripe, count) ",
         );
-        qb.push_values(&changes, |mut values, (status, delta)| {
-            values.push_bind(tenant_id).push_bind(*status).push_bind(stripe).push_bind(*delta);
+        qb.push_values(&by_day, |mut values, (date_key, status, delta)| {
+            values
+                .push_bind(tenant_id)
+                .push_bind(*date_key)
+                .push_bind(*status)
+                .push_bind(stripe)
+                .push_bind(*delta);
         });
         qb.push(
-            " ON CONFLICT (tenant_id, status, stripe) \
-             DO UPDATE SET count = charge_capture_counts.count + excluded.count",
+            " ON CONFLICT (tenant_id, date_key, status, stripe) \
+             DO UPDATE SET count = charge_capture_day_counts.count + excluded.count",
         );
         qb.build().execute(&mut *conn).await.map(|done| done.rows_affected())
     })?;
     Ok(())
 }
 
-/// A tenant's status whose stored count differs from its captures.
+/// Captures the stored counts can count: with this status (any when `None`) and a date
+/// of service within the bounds (any date, or none, without bounds).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CountQuery<'a> {
+    pub status: Option<&'a str>,
+    pub date_min: Option<Date>,
+    pub date_max: Option<Date>,
+}
+
+/// A stored count that differs from the captures it counts.
 #[derive(Debug, Clone, FromRow)]
 pub struct CountMismatch {
     pub tenant_id: Uuid,
     pub status: String,
+    /// The date of service key, for a per-day count.
+    pub date_key: Option<String>,
     pub counted: i64,
     pub actual: i64,
 }
 
 impl Store {
-    /// How many of the tenant's captures have `status` (all of them when `None`), from the
-    /// stored counts.
+    /// How many of the tenant's captures `query` selects, from the stored counts.
     pub async fn charge_capture_count(
         &self,
         tenant_id: Uuid,
-        status: Option<&str>,
+        query: &CountQuery<'_>,
     ) -> StoreResult<i64> {
+        let by_day = query.date_min.is_some() || query.date_max.is_some();
         let count = on_db!(self, pool => {
-            let mut qb = sqlx::QueryBuilder::new(
-                "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM charge_capture_counts WHERE tenant_id = ",
-            );
-            qb.push_bind(tenant_id);
-            if let Some(status) = status {
+            let mut qb = sqlx::QueryBuilder::new("SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM ");
+            qb.push(if by_day { "charge_capture_day_counts" } else { "charge_capture_counts" })
+                .push(" WHERE tenant_id = ")
+                .push_bind(tenant_id);
+            if let Some(status) = query.status {
                 qb.push(" AND status = ").push_bind(status);
+            }
+            if let Some(min) = query.date_min {
+                qb.push(" AND date_key >= ").push_bind(date_key(Some(min)));
+            }
+            if let Some(max) = query.date_max {
+                qb.push(" AND date_key <> '' AND date_key <= ").push_bind(date_key(Some(max)));
             }
             qb.build_query_scalar::<i64>().fetch_one(pool).await
         })?;
         Ok(count)
     }
 
-    /// Every (tenant, status) whose stored count is not the number of its captures.
+    /// Every stored count (per status, and per day and status) that is not the number of
+    /// the tenant's captures it counts.
     pub async fn charge_capture_count_mismatches(&self) -> StoreResult<Vec<CountMismatch>> {
         let rows = on_db!(self, pool => sqlx::query_as::<_, CountMismatch>(
             "WITH counted AS (SELECT tenant_id, status, CAST(SUM(count) AS BIGINT) AS n \
                  FROM charge_capture_counts GROUP BY tenant_id, status), \
-             actual AS (SELECT tenant_id, status, COUNT(*) AS n FROM charge_captures GROUP BY tenant_id, status) \
-             SELECT counted.tenant_id, counted.status, counted.n AS counted, COALESCE(actual.n, 0) AS actual \
-                 FROM counted LEFT JOIN actual \
-                 ON actual.tenant_id = counted.tenant_id AND actual.status = counted.status \
-                 WHERE counted.n <> COALESCE(actual.n, 0) \
+             counted_days AS (SELECT tenant_id, date_key, status, CAST(SUM(count) AS BIGINT) AS n \
+                 FROM charge_capture_day_counts GROUP BY tenant_id, date_key, status), \
+             actual_days AS (SELECT tenant_id, date_of_service_key AS date_key, status, COUNT(*) AS n \
+                 FROM charge_captures GROUP BY tenant_id, date_of_service_key, status), \
+             actual AS (SELECT tenant_id, status, CAST(SUM(n) AS BIGINT) AS n FROM actual_days \
+                 GROUP BY tenant_id, status) \
+             SELECT k.tenant_id, k.status, CAST(NULL AS TEXT) AS date_key, \
+                 COALESCE(c.n, 0) AS counted, COALESCE(a.n, 0) AS actual \
+                 FROM (SELECT tenant_id, status FROM counted UNION SELECT tenant_id, status FROM actual) k \
+                 LEFT JOIN counted c ON c.tenant_id = k.tenant_id AND c.status = k.status \
+                 LEFT JOIN actual a ON a.tenant_id = k.tenant_id AND a.status = k.status \
+                 WHERE COALESCE(c.n, 0) <> COALESCE(a.n, 0) \
              UNION ALL \
-             SELECT actual.tenant_id, actual.status, 0, actual.n FROM actual \
-                 WHERE NOT EXISTS (SELECT 1 FROM counted \
-                     WHERE counted.tenant_id = actual.tenant_id AND counted.status = actual.status)")
+             SELECT k.tenant_id, k.status, k.date_key, COALESCE(c.n, 0), COALESCE(a.n, 0) \
+                 FROM (SELECT tenant_id, date_key, status FROM counted_days \
+                       UNION SELECT tenant_id, date_key, status FROM actual_days) k \
+                 LEFT JOIN counted_days c \
+                     ON c.tenant_id = k.tenant_id AND c.date_key = k.date_key AND c.status = k.status \
+                 LEFT JOIN actual_days a \
+                     ON a.tenant_id = k.tenant_id AND a.date_key = k.date_key AND a.status = k.status \
+                 WHERE COALESCE(c.n, 0) <> COALESCE(a.n, 0)")
             .fetch_all(pool)
             .await)?;
         Ok(rows)

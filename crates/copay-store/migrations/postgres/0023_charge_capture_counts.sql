@@ -1,8 +1,9 @@
--- How many charge captures a tenant has in each status, so that a list's `item_count`
--- without filters or filtered by status alone is a sum of a few rows instead of a count
--- over every matching capture. Each capture counts in one of 16 stripes (from its id), so
--- concurrent creates rarely wait on the same row; the count is the sum over stripes.
--- Written in the same transaction as the capture; `copay verify` checks them.
+-- How many charge captures a tenant has in each status, and per date of service, so that
+-- a list's `item_count` without filters, or filtered by status and dates of service
+-- alone, is a sum of a few rows instead of a count over every matching capture. Each
+-- capture counts in one of 16 stripes (from its id), so concurrent creates rarely wait on
+-- the same row; a count is the sum over stripes. Written in the same transaction as the
+-- capture; `copay verify` checks them.
 
 CREATE TABLE charge_capture_counts (
     tenant_id UUID NOT NULL REFERENCES tenants (id),
@@ -12,5 +13,19 @@ CREATE TABLE charge_capture_counts (
     PRIMARY KEY (tenant_id, status, stripe)
 );
 
+-- `date_key` is the capture's `date_of_service_key` ('' without a date of service).
+CREATE TABLE charge_capture_day_counts (
+    tenant_id UUID NOT NULL REFERENCES tenants (id),
+    date_key TEXT NOT NULL,
+    status TEXT NOT NULL,
+    stripe INTEGER NOT NULL,
+    count BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, date_key, status, stripe)
+);
+
 INSERT INTO charge_capture_counts (tenant_id, status, stripe, count)
 SELECT tenant_id, status, 0, COUNT(*) FROM charge_captures GROUP BY tenant_id, status;
+
+INSERT INTO charge_capture_day_counts (tenant_id, date_key, status, stripe, count)
+SELECT tenant_id, date_of_service_key, status, 0, COUNT(*) FROM charge_captures
+GROUP BY tenant_id, date_of_service_key, status;

@@ -364,44 +364,88 @@ async fn item_count_follows_status_changes_and_ignores_failed_writes(app: &TestA
     let token = app.token(&tenant).await;
     let other = app.tenant("other").await;
     let other_token = app.token(&other).await;
-    let first = create(app, &token, capture("s1", "pat-s", "billable", None)).await;
-    create(app, &token, capture("s2", "pat-s", "billable", None)).await;
+    let first = create(
+        app,
+        &token,
+        capture("s1", "pat-s", "billable", Some("2024-05-01")),
+    )
+    .await;
+    let second = create(
+        app,
+        &token,
+        capture("s2", "pat-s", "billable", Some("2024-05-20")),
+    )
+    .await;
     create(app, &token, capture("s3", "pat-t", "planned", None)).await;
-    create(app, &other_token, capture("o1", "pat-o", "billable", None)).await;
-    let path = format!("{CAPTURES}/{}", first["id"].as_str().unwrap_or_default());
+    create(
+        app,
+        &token,
+        capture("s4", "pat-t", "planned", Some("2024-06-10")),
+    )
+    .await;
+    create(
+        app,
+        &other_token,
+        capture("o1", "pat-o", "billable", Some("2024-05-01")),
+    )
+    .await;
+    let path =
+        |created: &Value| format!("{CAPTURES}/{}", created["id"].as_str().unwrap_or_default());
 
     // A duplicate create and an update that collides with another capture fail and move
-    // no count; a status change moves one; an update that keeps the status moves none.
+    // no count; a change of status or date of service moves one; an update that keeps
+    // both moves none.
     let (status, _) = call(
         app.candid(Method::POST, CAPTURES, &token)
             .json(&capture("s2", "pat-s", "planned", None)),
     )
     .await;
     assert_eq!(status, 409);
-    let (status, body) = call(
-        app.candid(Method::PATCH, &path, &token)
-            .json(&json!({"charge_external_id": "s2", "status": "planned"})),
-    )
-    .await;
-    assert_eq!(status, 409, "{body}");
-    let (status, body) = call(
-        app.candid(Method::PATCH, &path, &token)
-            .json(&json!({"status": "planned"})),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = call(
-        app.candid(Method::PATCH, &path, &token)
-            .json(&json!({"status": "planned", "ehr_source_url": "https://ehr.example/s1"})),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    for (created, change, expected) in [
+        (
+            &first,
+            json!({"charge_external_id": "s2", "status": "planned"}),
+            409,
+        ),
+        (
+            &first,
+            json!({"status": "planned", "data": {"date_of_service": "2024-06-01"}}),
+            200,
+        ),
+        (
+            &first,
+            json!({"status": "planned", "ehr_source_url": "https://ehr.example/s1"}),
+            200,
+        ),
+        (
+            &second,
+            json!({"data": {"date_of_service": "2024-07-01"}}),
+            200,
+        ),
+    ] {
+        let (status, body) = call(
+            app.candid(Method::PATCH, &path(created), &token)
+                .json(&change),
+        )
+        .await;
+        assert_eq!(status, expected, "{change}: {body}");
+    }
 
+    // Now: s1 planned 2024-06-01, s2 billable 2024-07-01, s3 planned without a date,
+    // s4 planned 2024-06-10.
     for (query, expected) in [
-        ("", 3),
+        ("", 4),
         ("status=billable", 1),
-        ("status=planned", 2),
+        ("status=planned", 3),
         ("status=aborted", 0),
+        ("date_of_service_min=2024-06-01", 3),
+        ("date_of_service_max=2024-06-30", 2),
+        (
+            "date_of_service_min=2024-05-01&date_of_service_max=2024-05-31",
+            0,
+        ),
+        ("status=planned&date_of_service_min=2024-06-05", 1),
+        ("status=billable&date_of_service_max=2024-12-31", 1),
     ] {
         let page = list(app, &token, query).await;
         assert_eq!(page["item_count"], expected, "{query}: {page}");
@@ -415,23 +459,28 @@ async fn item_count_follows_status_changes_and_ignores_failed_writes(app: &TestA
     app.assert_ledger_ok().await;
 
     // A count changed behind copay's back is what `copay verify` reports.
-    let forget = "DELETE FROM charge_capture_counts WHERE status = 'billable'";
-    match app.store().db() {
-        copay_store::Db::Sqlite(pool) => {
-            sqlx::query(forget).execute(pool).await.expect("update");
-        }
-        copay_store::Db::Postgres(pool) => {
-            sqlx::query(forget).execute(pool).await.expect("update");
+    for forget in [
+        "DELETE FROM charge_capture_counts WHERE status = 'billable'",
+        "DELETE FROM charge_capture_day_counts WHERE date_key = '2024-06-10'",
+    ] {
+        match app.store().db() {
+            copay_store::Db::Sqlite(pool) => {
+                sqlx::query(forget).execute(pool).await.expect("delete");
+            }
+            copay_store::Db::Postgres(pool) => {
+                sqlx::query(forget).execute(pool).await.expect("delete");
+            }
         }
     }
-    let report = app.verify().await;
-    let mut reported = report.violations.clone();
+    let mut reported = app.verify().await.violations;
     reported.sort();
     let mut expected: Vec<String> = [&tenant.tenant_id, &other.tenant_id]
         .iter()
-        .map(|id| {
-            format!("tenant {id} has 1 charge captures with status \"billable\" but counts 0")
-        })
+        .map(|id| format!("tenant {id} has 1 charge captures with status \"billable\" but counts 0"))
+        .chain([format!(
+            "tenant {} has 1 charge captures with status \"planned\" on \"2024-06-10\" but counts 0",
+            tenant.tenant_id
+        )])
         .collect();
     expected.sort();
     assert_eq!(reported, expected);
