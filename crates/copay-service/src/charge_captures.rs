@@ -2,11 +2,13 @@
 
 use copay_store::Json;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use time::Date;
 use uuid::Uuid;
 
 use copay_domain::charge_capture::{self, ChargeCaptureStatus};
 use copay_domain::facets::{FACETS_VERSION, FacetSource, facets_of};
+use copay_store::charge_capture_list::RawJson;
 use copay_store::charge_captures::{self as rows, ChargeCaptureRow};
 use copay_store::{Store, Tx};
 
@@ -32,7 +34,8 @@ pub struct EncounterData {
 pub struct ChargeCapture {
     pub id: Uuid,
     pub status: ChargeCaptureStatus,
-    pub data: Value,
+    /// The encounter data as stored: passed on, never looked into, after it was written.
+    pub data: Box<RawValue>,
     pub date_of_service: Option<Date>,
     pub patient_external_id: String,
     pub charge_external_id: String,
@@ -93,7 +96,26 @@ pub struct ChargeCapturePatch {
 
 const ENTITY: &str = "charge capture";
 
-fn from_row(row: ChargeCaptureRow) -> Result<ChargeCapture, ServiceError> {
+/// A row's `data` as raw JSON: written out again from a tree, or taken as read.
+trait IntoRawData {
+    fn into_raw(self) -> Result<Box<RawValue>, ServiceError>;
+}
+
+impl IntoRawData for Json<Value> {
+    fn into_raw(self) -> Result<Box<RawValue>, ServiceError> {
+        serde_json::value::to_raw_value(&self.0).map_err(|error| {
+            copay_store::StoreError::Corrupt(format!("charge capture data: {error}")).into()
+        })
+    }
+}
+
+impl IntoRawData for RawJson {
+    fn into_raw(self) -> Result<Box<RawValue>, ServiceError> {
+        Ok(self.0)
+    }
+}
+
+fn from_row<D: IntoRawData>(row: ChargeCaptureRow<D>) -> Result<ChargeCapture, ServiceError> {
     let status = ChargeCaptureStatus::parse(&row.status).ok_or_else(|| {
         copay_store::StoreError::Corrupt(format!(
             "charge capture {} has status {:?}",
@@ -103,7 +125,7 @@ fn from_row(row: ChargeCaptureRow) -> Result<ChargeCapture, ServiceError> {
     Ok(ChargeCapture {
         id: row.id,
         status,
-        data: row.data.0,
+        data: row.data.into_raw()?,
         date_of_service: row.date_of_service,
         patient_external_id: row.patient_external_id,
         charge_external_id: row.charge_external_id,

@@ -12,6 +12,9 @@ use time::Date;
 use uuid::Uuid;
 
 use crate::charge_captures::{ChargeCaptureRow, CountQuery, date_key};
+
+/// Stored JSON read as text, checked but not parsed into a tree.
+pub type RawJson = sqlx::types::Json<Box<serde_json::value::RawValue>>;
 use crate::{Store, StoreResult, on_db};
 
 /// What a charge-capture list may filter on. Empty lists and `None` filter nothing;
@@ -329,7 +332,7 @@ pub struct PageRequest {
 #[derive(Debug, Clone, FromRow)]
 pub struct RankedChargeCaptureRow {
     #[sqlx(flatten)]
-    pub row: ChargeCaptureRow,
+    pub row: ChargeCaptureRow<RawJson>,
     pub rank: i64,
 }
 

@@ -10,14 +10,16 @@ use copay_domain::facets::Facet;
 
 use crate::{Store, StoreResult, Tx, on_db, on_tx};
 
+/// A charge capture row. `D` is how its `data` is read: as a JSON tree where copay looks
+/// inside it, as raw JSON text where it is only passed on (a list page).
 #[derive(Debug, Clone, FromRow)]
-pub struct ChargeCaptureRow {
+pub struct ChargeCaptureRow<D = Json<Value>> {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub charge_external_id: String,
     pub patient_external_id: String,
     pub status: String,
-    pub data: Json<Value>,
+    pub data: D,
     pub date_of_service: Option<Date>,
     pub originating_system: Option<String>,
     pub claim_creation_category: Option<String>,

@@ -90,7 +90,7 @@ pub struct ChargeCaptureResponse {
     pub id: Uuid,
     pub status: String,
     #[schema(value_type = Object)]
-    pub charge_capture_data: Value,
+    pub charge_capture_data: Box<serde_json::value::RawValue>,
     /// Derived: the earliest service-line date, else the encounter's `date_of_service`.
     pub date_of_service: Option<String>,
     pub patient_external_id: String,
