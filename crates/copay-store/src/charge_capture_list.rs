@@ -374,6 +374,24 @@ impl Store {
             ChargeCaptureSort::CreatedAt if !ranked => filter.driving_facet(),
             _ => None,
         };
+        // A lone search word: its page is the newest (oldest) ids of each word it is a
+        // prefix of, read from the facet index word by word, when there are few such words.
+        let words = match (page.sort, filter.only_facet_condition()) {
+            (
+                ChargeCaptureSort::CreatedAt,
+                Some((Facet::SearchWord, FacetValues::Prefix(prefix))),
+            ) if !ranked => {
+                let words = self
+                    .search_words_with_prefix(tenant_id, prefix, MAX_PAGED_WORDS + 1)
+                    .await?;
+                if words.is_empty() {
+                    return Ok((Vec::new(), 0));
+                }
+                (words.len() <= MAX_PAGED_WORDS).then_some(words)
+            }
+            _ => None,
+        };
+        let limit = i64::from(page.limit) + 1;
         let rows = on_db!(self, pool => {
             let mut qb = sqlx::QueryBuilder::new(COLUMNS);
             // PostgreSQL sums integers as int4; the row reads an i64.
@@ -392,6 +410,24 @@ impl Store {
                     .push_bind(facet.as_str())
                     .push(" AND d.value = ")
                     .push_bind(value.to_string());
+            } else if let Some(words) = &words {
+                qb.push("charge_captures c");
+                push_where!(qb, tenant_id, filter, Some(0));
+                qb.push(" AND c.id IN (SELECT id FROM (");
+                for (at, word) in words.iter().enumerate() {
+                    if at > 0 {
+                        qb.push(" UNION ");
+                    }
+                    qb.push("SELECT id FROM (SELECT f.charge_capture_id AS id FROM charge_capture_facets f WHERE ");
+                    push_facet_match!(&mut qb, tenant_id, Facet::SearchWord, FacetValues::OneOf(std::slice::from_ref(word)));
+                    if let Some(after) = &page.after {
+                        qb.push(format_args!(" AND f.charge_capture_id {comparison} ")).push_bind(after.id);
+                    }
+                    qb.push(format_args!(" ORDER BY f.charge_capture_id {direction} LIMIT "))
+                        .push_bind(limit)
+                        .push(format_args!(") w{at}"));
+                }
+                qb.push(format_args!(") u ORDER BY id {direction} LIMIT ")).push_bind(limit).push(")");
             } else {
                 qb.push("charge_captures c");
                 push_where!(qb, tenant_id, filter);
@@ -434,7 +470,7 @@ impl Store {
                     "c.date_of_service_key {direction}, c.id {direction} LIMIT "
                 )),
             };
-            qb.push_bind(i64::from(page.limit) + 1);
+            qb.push_bind(limit);
             qb.build_query_as::<RankedChargeCaptureRow>().fetch_all(pool).await
         })?;
         if let Some(query) = filter.stored_count_query() {
@@ -455,6 +491,36 @@ impl Store {
             qb.build_query_scalar::<i64>().fetch_one(pool).await
         })?;
         Ok((rows, count))
+    }
+}
+
+/// The most search words a lone search prefix may match for its page to be read word by
+/// word; a prefix matching more is listed like any other filter.
+const MAX_PAGED_WORDS: usize = 16;
+
+impl Store {
+    /// Up to `max` distinct search words of the tenant starting with `prefix`, in order.
+    /// Each step seeks the next word in the index (a loose index scan), so a word held by
+    /// many captures costs one seek, not one read per capture.
+    async fn search_words_with_prefix(
+        &self,
+        tenant_id: Uuid,
+        prefix: &str,
+        max: usize,
+    ) -> StoreResult<Vec<String>> {
+        let words = on_db!(self, pool => {
+            let mut qb = sqlx::QueryBuilder::new(
+                "WITH RECURSIVE words (word, n) AS (SELECT (SELECT MIN(f.value) FROM charge_capture_facets f WHERE ",
+            );
+            push_facet_match!(&mut qb, tenant_id, Facet::SearchWord, FacetValues::Prefix(prefix));
+            qb.push("), 1 UNION ALL SELECT (SELECT MIN(f.value) FROM charge_capture_facets f WHERE ");
+            push_facet_match!(&mut qb, tenant_id, Facet::SearchWord, FacetValues::Prefix(prefix));
+            qb.push(" AND f.value > words.word), words.n + 1 FROM words WHERE words.word IS NOT NULL AND words.n < ")
+                .push_bind(i64::try_from(max).unwrap_or(i64::MAX))
+                .push(") SELECT word FROM words WHERE word IS NOT NULL ORDER BY word");
+            qb.build_query_scalar::<String>().fetch_all(pool).await
+        })?;
+        Ok(words)
     }
 }
 

@@ -17,6 +17,7 @@ crate::both_backends!(
     another_tenants_captures_are_never_found,
     captures_indexed_by_older_rules_are_reindexed_at_start,
     one_filter_pages_count_each_capture_once,
+    a_prefix_of_many_words_pages_like_a_prefix_of_few,
 );
 
 const CAPTURES: &str = "/api/charge_captures/v1";
@@ -692,4 +693,60 @@ async fn one_filter_pages_count_each_capture_once(app: &TestApp) {
         &["c-2", "c-5"],
     )
     .await;
+}
+
+/// Walks every page of `query` (`limit=3`) in `direction`; returns the external ids seen
+/// and checks that each page reports the same `item_count`.
+async fn walk(app: &TestApp, token: &str, query: &str, direction: &str) -> (Vec<String>, Value) {
+    let (mut seen, mut count, mut next) = (Vec::new(), Value::Null, String::new());
+    for _ in 0..30 {
+        let page = list(
+            app,
+            token,
+            &format!("limit=3&sort_direction={direction}&{query}{next}"),
+        )
+        .await;
+        if !count.is_null() {
+            assert_eq!(page["item_count"], count, "{query}");
+        }
+        count = page["item_count"].clone();
+        seen.extend(external_ids(&page));
+        match page["next_page_token"].as_str() {
+            Some(token) => next = format!("&page_token={token}"),
+            None => break,
+        }
+    }
+    (seen, count)
+}
+
+/// A search prefix shared by few words is paged word by word from the index, one shared
+/// by many like any other filter: both list every match once, newest first.
+async fn a_prefix_of_many_words_pages_like_a_prefix_of_few(app: &TestApp) {
+    let tenant = app.tenant("acme").await;
+    let token = app.token(&tenant).await;
+    let mut all = Vec::new();
+    for n in 0..20 {
+        let mut body = CHARGES[0].body();
+        let id = format!("z-{n:02}");
+        body["charge_external_id"] = json!(id);
+        body["patient_external_id"] = json!(format!("emr-z{n:02}"));
+        body["data"]["patient"] = json!({"first_name": "Zed", "last_name": format!("Zedson{n:02}"), "date_of_birth": "1970-01-01"});
+        create(app, &token, body).await;
+        all.push(id);
+    }
+    all.reverse();
+    for (query, expected) in [
+        // 21 words start with "zed" (zed, zedson00 … zedson19): more than are paged word by word.
+        ("search_term=zed", all.clone()),
+        ("search_term=zedson1", all[..10].to_vec()),
+        ("search_term=zedson07", vec!["z-07".to_string()]),
+        ("search_term=zedsonx", vec![]),
+    ] {
+        let (newest_first, count) = walk(app, &token, query, "desc").await;
+        assert_eq!(newest_first, expected, "{query}");
+        assert_eq!(count, expected.len(), "{query}");
+        let (mut oldest_first, _) = walk(app, &token, query, "asc").await;
+        oldest_first.reverse();
+        assert_eq!(oldest_first, expected, "{query} asc");
+    }
 }
