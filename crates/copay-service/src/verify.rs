@@ -89,6 +89,18 @@ pub async fn verify(store: &Store) -> Result<VerifyReport, StoreError> {
                 ),
             }),
     );
+    violations.extend(
+        store
+            .charge_capture_facet_count_mismatches()
+            .await?
+            .into_iter()
+            .map(|m| {
+                format!(
+                    "tenant {} has {} charge captures with {} {:?} but counts {}",
+                    m.tenant_id, m.actual, m.facet, m.value, m.counted
+                )
+            }),
+    );
     // A credit never holds more than it was granted.
     for credit in store.all_credits().await? {
         let remaining = credit.debit_balance.saturating_neg();

@@ -477,6 +477,28 @@ impl Store {
             let count = self.charge_capture_count(tenant_id, &query).await?;
             return Ok((rows, count));
         }
+        // One facet value alone, or a search prefix of exactly one word: the stored count.
+        let counted_value = match filter.only_facet_condition() {
+            Some((facet, FacetValues::OneOf([value]))) => Some((facet, value.clone())),
+            Some((facet, FacetValues::Prefix(prefix))) => {
+                let mut words = match &words {
+                    Some(words) => words.clone(),
+                    None => self.search_words_with_prefix(tenant_id, prefix, 2).await?,
+                };
+                match (words.pop(), words.is_empty()) {
+                    (Some(word), true) => Some((facet, word)),
+                    (None, _) => return Ok((rows, 0)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        if let Some((facet, value)) = counted_value {
+            let count = self
+                .charge_capture_facet_count(tenant_id, facet, &value)
+                .await?;
+            return Ok((rows, count));
+        }
         let count: i64 = on_db!(self, pool => {
             let mut qb;
             if let Some((facet, values)) = filter.only_facet_condition() {

@@ -1,5 +1,7 @@
 //! Charge capture rows.
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 use sqlx::FromRow;
 use sqlx::types::Json;
@@ -144,8 +146,8 @@ impl Store {
     }
 }
 
-/// Replaces the facets of one charge capture and records which extraction rules wrote
-/// them (`version`).
+/// Replaces the facets of one charge capture, moves the per-value facet counts by the
+/// difference, and records which extraction rules wrote them (`version`).
 pub async fn write_facets(
     tx: &mut Tx,
     tenant_id: Uuid,
@@ -153,11 +155,11 @@ pub async fn write_facets(
     facets: &[(Facet, String)],
     version: i32,
 ) -> StoreResult<()> {
-    on_tx!(tx, conn => sqlx::query("DELETE FROM charge_capture_facets WHERE charge_capture_id = $1")
+    let old: Vec<(String, String)> = on_tx!(tx, conn => sqlx::query_as(
+        "DELETE FROM charge_capture_facets WHERE charge_capture_id = $1 RETURNING facet, value")
         .bind(charge_capture_id)
-        .execute(&mut *conn)
-        .await
-        .map(|done| done.rows_affected()))?;
+        .fetch_all(&mut *conn)
+        .await)?;
     // Bounded batches keep every statement under both databases' bind-parameter limits.
     for chunk in facets.chunks(1000) {
         on_tx!(tx, conn => {
@@ -174,6 +176,28 @@ pub async fn write_facets(
             qb.build().execute(&mut *conn).await.map(|done| done.rows_affected())
         })?;
     }
+    let moves = facet_count_moves(&old, facets);
+    let stripe = count_stripe(charge_capture_id);
+    for chunk in moves.chunks(1000) {
+        on_tx!(tx, conn => {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO charge_capture_facet_counts (tenant_id, facet, value, stripe, count) ",
+            );
+            qb.push_values(chunk, |mut values, (facet, value, delta)| {
+                values
+                    .push_bind(tenant_id)
+                    .push_bind(*facet)
+                    .push_bind(*value)
+                    .push_bind(stripe)
+                    .push_bind(*delta);
+            });
+            qb.push(
+                " ON CONFLICT (tenant_id, facet, value, stripe) \
+                 DO UPDATE SET count = charge_capture_facet_counts.count + excluded.count",
+            );
+            qb.build().execute(&mut *conn).await.map(|done| done.rows_affected())
+        })?;
+    }
     on_tx!(tx, conn => sqlx::query("UPDATE charge_captures SET facets_version = $1 WHERE id = $2")
         .bind(version)
         .bind(charge_capture_id)
@@ -181,6 +205,23 @@ pub async fn write_facets(
         .await
         .map(|done| done.rows_affected()))?;
     Ok(())
+}
+
+/// The facet counts a rewrite of one capture's facets moves: -1 for each value it loses,
+/// +1 for each it gains, sorted so that every transaction locks count rows in one order.
+fn facet_count_moves<'a>(
+    old: &'a [(String, String)],
+    new: &'a [(Facet, String)],
+) -> Vec<(&'a str, &'a str, i64)> {
+    let old: BTreeSet<(&str, &str)> = old.iter().map(|(f, v)| (f.as_str(), v.as_str())).collect();
+    let new: BTreeSet<(&str, &str)> = new.iter().map(|(f, v)| (f.as_str(), v.as_str())).collect();
+    let mut moves: Vec<(&str, &str, i64)> = old
+        .difference(&new)
+        .map(|(f, v)| (*f, *v, -1))
+        .chain(new.difference(&old).map(|(f, v)| (*f, *v, 1)))
+        .collect();
+    moves.sort_unstable();
+    moves
 }
 
 /// Up to `limit` charge captures whose facets were written by rules older than `version`.
@@ -309,6 +350,16 @@ pub struct CountQuery<'a> {
     pub date_max: Option<Date>,
 }
 
+/// A stored facet-value count that differs from the facet rows it counts.
+#[derive(Debug, Clone, FromRow)]
+pub struct FacetCountMismatch {
+    pub tenant_id: Uuid,
+    pub facet: String,
+    pub value: String,
+    pub counted: i64,
+    pub actual: i64,
+}
+
 /// A stored count that differs from the captures it counts.
 #[derive(Debug, Clone, FromRow)]
 pub struct CountMismatch {
@@ -345,6 +396,45 @@ impl Store {
             qb.build_query_scalar::<i64>().fetch_one(pool).await
         })?;
         Ok(count)
+    }
+
+    /// How many of the tenant's captures have this facet value, from the stored counts.
+    pub async fn charge_capture_facet_count(
+        &self,
+        tenant_id: Uuid,
+        facet: Facet,
+        value: &str,
+    ) -> StoreResult<i64> {
+        let count = on_db!(self, pool => sqlx::query_scalar::<_, i64>(
+            "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM charge_capture_facet_counts \
+             WHERE tenant_id = $1 AND facet = $2 AND value = $3")
+            .bind(tenant_id)
+            .bind(facet.as_str())
+            .bind(value)
+            .fetch_one(pool)
+            .await)?;
+        Ok(count)
+    }
+
+    /// Every stored facet-value count that is not the number of the tenant's captures
+    /// having that value.
+    pub async fn charge_capture_facet_count_mismatches(
+        &self,
+    ) -> StoreResult<Vec<FacetCountMismatch>> {
+        let rows = on_db!(self, pool => sqlx::query_as::<_, FacetCountMismatch>(
+            "WITH counted AS (SELECT tenant_id, facet, value, CAST(SUM(count) AS BIGINT) AS n \
+                 FROM charge_capture_facet_counts GROUP BY tenant_id, facet, value), \
+             actual AS (SELECT tenant_id, facet, value, COUNT(*) AS n FROM charge_capture_facets \
+                 GROUP BY tenant_id, facet, value) \
+             SELECT k.tenant_id, k.facet, k.value, COALESCE(c.n, 0) AS counted, COALESCE(a.n, 0) AS actual \
+                 FROM (SELECT tenant_id, facet, value FROM counted \
+                       UNION SELECT tenant_id, facet, value FROM actual) k \
+                 LEFT JOIN counted c ON c.tenant_id = k.tenant_id AND c.facet = k.facet AND c.value = k.value \
+                 LEFT JOIN actual a ON a.tenant_id = k.tenant_id AND a.facet = k.facet AND a.value = k.value \
+                 WHERE COALESCE(c.n, 0) <> COALESCE(a.n, 0)")
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
     }
 
     /// Every stored count (per status, and per day and status) that is not the number of

@@ -226,6 +226,8 @@ async fn an_update_moves_a_capture_between_filters(app: &TestApp) {
     assert_finds(app, &token, "billing_provider_npis=1111111111", &["c-2"]).await;
     assert_finds(app, &token, "tags=urgent", &["x-4"]).await;
     assert_finds(app, &token, "claim_creation_category=urgent-care", &["x-4"]).await;
+    // The stored per-value counts moved with the facets.
+    app.assert_ledger_ok().await;
 }
 
 async fn search_term_matches_names_ids_and_dates_by_prefix(app: &TestApp) {
@@ -614,17 +616,20 @@ async fn captures_indexed_by_older_rules_are_reindexed_at_start(app: &TestApp) {
     let tenant = app.tenant("acme").await;
     let token = app.token(&tenant).await;
     seed(app, &token).await;
-    // What a database written before facets existed looks like.
-    let forget = "DELETE FROM charge_capture_facets";
-    let stale = "UPDATE charge_captures SET facets_version = 0";
-    match app.store().db() {
-        copay_store::Db::Sqlite(pool) => {
-            sqlx::query(forget).execute(pool).await.expect("delete");
-            sqlx::query(stale).execute(pool).await.expect("update");
-        }
-        copay_store::Db::Postgres(pool) => {
-            sqlx::query(forget).execute(pool).await.expect("delete");
-            sqlx::query(stale).execute(pool).await.expect("update");
+    // What a database written before facets existed looks like (the migration that
+    // added the per-value counts counted the facets there were: none).
+    for statement in [
+        "DELETE FROM charge_capture_facets",
+        "DELETE FROM charge_capture_facet_counts",
+        "UPDATE charge_captures SET facets_version = 0",
+    ] {
+        match app.store().db() {
+            copay_store::Db::Sqlite(pool) => {
+                sqlx::query(statement).execute(pool).await.expect("rewind");
+            }
+            copay_store::Db::Postgres(pool) => {
+                sqlx::query(statement).execute(pool).await.expect("rewind");
+            }
         }
     }
     assert_finds(app, &token, "tags=urgent", &[]).await;
@@ -638,6 +643,7 @@ async fn captures_indexed_by_older_rules_are_reindexed_at_start(app: &TestApp) {
         .await
         .expect("refresh");
     assert_eq!(again, 0);
+    app.assert_ledger_ok().await;
 }
 
 /// A single data filter or search word is answered from the facet index alone (the page
@@ -693,6 +699,25 @@ async fn one_filter_pages_count_each_capture_once(app: &TestApp) {
         &["c-2", "c-5"],
     )
     .await;
+
+    // The counts are stored per value; `copay verify` compares them with the facets.
+    app.assert_ledger_ok().await;
+    let forget = "DELETE FROM charge_capture_facet_counts WHERE value = '1111111111'";
+    match app.store().db() {
+        copay_store::Db::Sqlite(pool) => {
+            sqlx::query(forget).execute(pool).await.expect("delete");
+        }
+        copay_store::Db::Postgres(pool) => {
+            sqlx::query(forget).execute(pool).await.expect("delete");
+        }
+    }
+    assert_eq!(
+        app.verify().await.violations,
+        [format!(
+            "tenant {} has 3 charge captures with billing_provider_npi \"1111111111\" but counts 0",
+            tenant.tenant_id
+        )]
+    );
 }
 
 /// Walks every page of `query` (`limit=3`) in `direction`; returns the external ids seen
