@@ -535,9 +535,15 @@ impl Store {
                 "WITH RECURSIVE words (word, n) AS (SELECT (SELECT MIN(f.value) FROM charge_capture_facets f WHERE ",
             );
             push_facet_match!(&mut qb, tenant_id, Facet::SearchWord, FacetValues::Prefix(prefix));
-            qb.push("), 1 UNION ALL SELECT (SELECT MIN(f.value) FROM charge_capture_facets f WHERE ");
-            push_facet_match!(&mut qb, tenant_id, Facet::SearchWord, FacetValues::Prefix(prefix));
-            qb.push(" AND f.value > words.word), words.n + 1 FROM words WHERE words.word IS NOT NULL AND words.n < ")
+            // The next word is sought from the previous one alone: given the prefix's lower
+            // bound too, SQLite seeks from that and reads every entry of the words before.
+            qb.push("), 1 UNION ALL SELECT (SELECT MIN(f.value) FROM charge_capture_facets f WHERE f.tenant_id = ")
+                .push_bind(tenant_id)
+                .push(" AND f.facet = ")
+                .push_bind(Facet::SearchWord.as_str())
+                .push(" AND f.value > words.word AND f.value < ")
+                .push_bind(prefix_end(prefix))
+                .push("), words.n + 1 FROM words WHERE words.word IS NOT NULL AND words.n < ")
                 .push_bind(i64::try_from(max).unwrap_or(i64::MAX))
                 .push(") SELECT word FROM words WHERE word IS NOT NULL ORDER BY word");
             qb.build_query_scalar::<String>().fetch_all(pool).await
