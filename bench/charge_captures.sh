@@ -5,10 +5,11 @@
 #
 #   bench/charge_captures.sh [sqlite|postgres]    (default sqlite)
 #
-#   DURATION=10s CONNECTIONS=32 THREADS=2      wrk settings of every measured row
+#   DURATION=10s CONNECTIONS=32 THREADS=2      wrk settings of every measured row (each get_all
+#                                              query is also measured with one client first)
 #   SEED_SMALL=10000 SEED_LARGE=1000000        tenant sizes at which get_all is measured
-#   SEED_DEADLINE=1500                         seconds one seeding step may take at most; the
-#                                              tables show the size actually reached
+#   SEED_DEADLINE=1500                         seconds seeding through the API may take at most;
+#                                              the tables show the size actually reached
 #   CLAIMS=2000                                billable captures turned into claims in part 3
 #   BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres
 #   QUIET_WAIT=90                              before each wrk row, wait up to this many seconds
@@ -16,9 +17,12 @@
 #   KEEP_DB=1                                  keep the databases for inspection (not dropped)
 #
 # 1. wrk POSTs EHR-like charges (bench/charge_capture_create.lua) to an empty tenant.
-# 2. bench/charge_capture_seed.py fills a second tenant through the API to SEED_SMALL, the
-#    get_all queries below are measured, then it grows the tenant to SEED_LARGE and they are
-#    measured again. The seeding rate is reported: it is create throughput at scale.
+# 2. bench/charge_capture_seed.py fills a second tenant through the API to SEED_SMALL and the
+#    get_all queries below are measured; the seeding rate is reported: it is create
+#    throughput at scale. Then, with the server stopped, bench/charge_capture_grow.sh grows
+#    the tenant to SEED_LARGE by copying its captures in SQL (minutes for 10^6, where the
+#    API takes hours; the copies are realistic, see its header) and the queries are
+#    measured again. The copying time is reported on a line of its own.
 # 3. On a second fresh database, CLAIMS billable charges with complete data, each its own
 #    patient (so each opens its own claim creation), are processed by `copay claims
 #    process`; all must succeed and `copay verify` must pass afterwards.
@@ -37,7 +41,8 @@ QUERIES=(
   "(d) billing_provider_npis=@NPI@|limit=100&billing_provider_npis=@NPI@"
   "(e) search_term=@LAST_NAME@|limit=100&search_term=@LAST_NAME@"
 )
-PATIENT=${PATIENT:-p0000500}   # ~7 charges at 10^4 captures, ~12 from 1.5·10^4 on (see charge_capture_seed.py)
+PATIENT=${PATIENT:-p0000500}   # a few charges at 10^4 captures (see charge_capture_seed.py), as many at
+                               # 10^6: the copies get patients of their own (charge_capture_grow.sh)
 NPI=${NPI:-1023456787}         # the first of the 50 billing-provider NPIs (~2 % of charges)
 LAST_NAME=${LAST_NAME:-Garcia} # one of 40 patient last names (~2.5 % of charges)
 DOS_MIN=${DOS_MIN:-2025-06-01} # dates of service are spread over 2025
@@ -103,10 +108,12 @@ start_copay() {
 }
 stop_copay() { kill "$copay_pid"; wait "$copay_pid" 2>/dev/null || true; copay_pid=; }
 
-# A tenant and a bearer token for it; prints the token.
+# A tenant and a bearer token for it; prints the token. Its credentials (with its id) are kept
+# in $work/tenant.$1.json.
 tenant_token() {
   local creds
   creds=$("$copay" tenant create "$1" --json --database-url "$2")
+  printf '%s\n' "$creds" >"$work/tenant.$1.json"
   curl -sf -X POST "$base/api/auth/v2/token" -H 'content-type: application/json' \
     -d "{\"client_id\":\"$(json_field "$creds" client_id)\",\"client_secret\":\"$(json_field "$creds" client_secret)\"}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
@@ -175,6 +182,24 @@ seed_to() {
   seed_rows+="| $have → $((have + created)) | $created | $seconds s | $rate | $failed | $(json_field "$out" client_cpu_secs) s | ${cpu% *} | ${cpu#* } |"$'\n'
 }
 
+# Grows the tenant $1 to $2 captures by copying them in SQL (bench/charge_capture_grow.sh),
+# with the server stopped; sets grow_line for the report.
+grow_line=
+grow_to() {
+  local tenant=$1 target=$2 have seconds size
+  have=$(tenant_rows)
+  if [ "$have" -ge "$target" ]; then return; fi
+  echo "growing $have → $target captures by copying them in SQL …" >&2
+  stop_copay
+  seconds=$(bench/charge_capture_grow.sh "$database_url" "$tenant" "$target")
+  case "$backend" in
+    sqlite) size=$(( $(stat -c %s "${database_url#sqlite://}") / 1048576 )) ;;
+    postgres) size=$(( $(psql "$database_url" -XAtc "SELECT pg_database_size(current_database())") / 1048576 )) ;;
+  esac
+  start_copay "$database_url"
+  grow_line="grown $have → $(tenant_rows) captures by copying them in SQL (bench/charge_capture_grow.sh, server stopped): $seconds s; database afterwards: $size MiB"
+}
+
 # Stands in for autovacuum having caught up after a bulk load (PostgreSQL only).
 settle() { if [ "$backend" = postgres ]; then psql "$database_url" -qc "VACUUM (ANALYZE)"; fi; }
 
@@ -188,10 +213,14 @@ measure_queries() {
       label=${label//@$var@/${!var}}; query=${query//@$var@/${!var}}
     done
     matching=$(get_field "/api/charge_captures/v1?$query" item_count)
+    # One client: what a query costs (its latency); then $connections clients: throughput,
+    # and latency that is mostly waiting for one of the cores.
+    read -r one_rps one_p50 one_p99 one_err one_sock _ one_other < <(connections=1 threads=1 \
+      run_wrk -H "Authorization: Bearer $token" "$base/api/charge_captures/v1?$query")
     read -r rps p50 p99 err sock copay_cores other_cores < <(run_wrk -H "Authorization: Bearer $token" "$base/api/charge_captures/v1?$query")
     note=
     if [ "$matching" = "$rows" ] && [ "$query" != limit=100 ]; then note=" (matches every row: filter ignored?)"; fi
-    query_rows+="| $label$note | $rows | $matching | $rps | $p50 | $p99 | $err | $sock | $copay_cores | $other_cores |"$'\n'
+    query_rows+="| $label$note | $rows | $matching | $one_rps | $one_p50 | $one_p99 | $rps | $p50 | $p99 | $((one_err + err)) | $((one_sock + sock)) | $copay_cores | $one_other / $other_cores |"$'\n'
   done
 }
 
@@ -212,10 +241,11 @@ token=$(tenant_token bench "$database_url")
 seed_to "$seed_small"
 settle
 measure_queries
-seed_to "$seed_large"
+main_peak_kb=$(hwm_kb "$copay_pid")
+grow_to "$(json_field "$(cat "$work/tenant.bench.json")" tenant_id)" "$seed_large"
 settle
 measure_queries
-main_peak_kb=$(hwm_kb "$copay_pid")
+main_peak_kb=$(( $(hwm_kb "$copay_pid") > main_peak_kb ? $(hwm_kb "$copay_pid") : main_peak_kb ))
 stop_copay
 
 # ---- 3: claim-creation processing ----
@@ -259,10 +289,12 @@ responses by status: $create_statuses; captures in the tenant afterwards: $creat
 |---|---:|---:|---:|---:|---:|---:|---:|
 $seed_table
 
-GET /api/charge_captures/v1 (page size 100)$([ "$backend" = postgres ] && echo "; VACUUM (ANALYZE) after each seeding step")
+${grow_line:-not grown (SEED_LARGE ≤ SEED_SMALL)}
 
-| query | rows in tenant | matching (item_count) | requests/s | p50 | p99 | non-2xx | socket errors | copay CPU (cores) | other CPU (cores) |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+GET /api/charge_captures/v1 (page size 100)$([ "$backend" = postgres ] && echo "; VACUUM (ANALYZE) after seeding and after growing")
+
+| query | rows in tenant | matching (item_count) | 1 client: req/s | p50 | p99 | $connections clients: req/s | p50 | p99 | non-2xx | socket errors | copay CPU (cores, $connections clients) | other CPU (cores, 1 / $connections clients) |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 $query_table
 
 3. Claim creations: $claims billable captures, one patient each ($(json_field "$seed_out" rate) captures/s to create, failed: $(json_field "$seed_out" errors) errors, non-2xx $(json_field "$seed_out" non_2xx))
