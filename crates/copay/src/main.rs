@@ -5,11 +5,6 @@ use tracing_subscriber::EnvFilter;
 
 use copay::cli::{self, Cli, Command, LogFormat};
 
-// A list page or a posting allocates and frees thousands of small values (JSON trees,
-// rows, strings); under glibc's allocator that was about a third of the server's CPU.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_env("COPAY_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
