@@ -1,6 +1,6 @@
 //! Charge capture rows.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 use sqlx::FromRow;
@@ -176,28 +176,25 @@ pub async fn write_facets(
             qb.build().execute(&mut *conn).await.map(|done| done.rows_affected())
         })?;
     }
-    let moves = facet_count_moves(&old, facets);
+    // The values the capture loses count one less, those it gains one more.
+    let moves = old
+        .iter()
+        .map(|(facet, value)| ([facet.as_str(), value.as_str()], -1))
+        .chain(
+            facets
+                .iter()
+                .map(|(facet, value)| ([facet.as_str(), value.as_str()], 1)),
+        );
     let stripe = count_stripe(charge_capture_id);
-    for chunk in moves.chunks(1000) {
-        on_tx!(tx, conn => {
-            let mut qb = sqlx::QueryBuilder::new(
-                "INSERT INTO charge_capture_facet_counts (tenant_id, facet, value, stripe, count) ",
-            );
-            qb.push_values(chunk, |mut values, (facet, value, delta)| {
-                values
-                    .push_bind(tenant_id)
-                    .push_bind(*facet)
-                    .push_bind(*value)
-                    .push_bind(stripe)
-                    .push_bind(*delta);
-            });
-            qb.push(
-                " ON CONFLICT (tenant_id, facet, value, stripe) \
-                 DO UPDATE SET count = charge_capture_facet_counts.count + excluded.count",
-            );
-            qb.build().execute(&mut *conn).await.map(|done| done.rows_affected())
-        })?;
-    }
+    add_to_counts(
+        tx,
+        "charge_capture_facet_counts",
+        ["facet", "value"],
+        tenant_id,
+        stripe,
+        moves,
+    )
+    .await?;
     on_tx!(tx, conn => sqlx::query("UPDATE charge_captures SET facets_version = $1 WHERE id = $2")
         .bind(version)
         .bind(charge_capture_id)
@@ -205,23 +202,6 @@ pub async fn write_facets(
         .await
         .map(|done| done.rows_affected()))?;
     Ok(())
-}
-
-/// The facet counts a rewrite of one capture's facets moves: -1 for each value it loses,
-/// +1 for each it gains, sorted so that every transaction locks count rows in one order.
-fn facet_count_moves<'a>(
-    old: &'a [(String, String)],
-    new: &'a [(Facet, String)],
-) -> Vec<(&'a str, &'a str, i64)> {
-    let old: BTreeSet<(&str, &str)> = old.iter().map(|(f, v)| (f.as_str(), v.as_str())).collect();
-    let new: BTreeSet<(&str, &str)> = new.iter().map(|(f, v)| (f.as_str(), v.as_str())).collect();
-    let mut moves: Vec<(&str, &str, i64)> = old
-        .difference(&new)
-        .map(|(f, v)| (*f, *v, -1))
-        .chain(new.difference(&old).map(|(f, v)| (*f, *v, 1)))
-        .collect();
-    moves.sort_unstable();
-    moves
 }
 
 /// Up to `limit` charge captures whose facets were written by rules older than `version`.
@@ -287,57 +267,71 @@ pub async fn move_counts(
     from: Option<CountKey<'_>>,
     to: CountKey<'_>,
 ) -> StoreResult<()> {
-    let stripe = count_stripe(id);
-    // Each table's rows are taken in one order (the statement's, sorted; the status table
-    // first) by every transaction, so two moves never deadlock.
-    let mut by_status: Vec<(&str, i64)> = vec![(to.status, 1)];
-    let mut by_day: Vec<(&str, &str, i64)> = vec![(to.date_key, to.status, 1)];
-    if let Some(from) = from {
-        if from == to {
-            return Ok(());
-        }
-        if from.status != to.status {
-            by_status.push((from.status, -1));
-        } else {
-            by_status.clear();
-        }
-        by_day.push((from.date_key, from.status, -1));
+    if from == Some(to) {
+        return Ok(());
     }
-    by_status.sort_unstable();
-    by_day.sort_unstable();
-    if !by_status.is_empty() {
+    let stripe = count_stripe(id);
+    let out_of = from.into_iter().map(|from| (from, -1));
+    let moves: Vec<(CountKey<'_>, i64)> = out_of.chain([(to, 1)]).collect();
+    // The status table first, then the day table, in every transaction.
+    add_to_counts(
+        tx,
+        "charge_capture_counts",
+        ["status"],
+        tenant_id,
+        stripe,
+        moves.iter().map(|(key, delta)| ([key.status], *delta)),
+    )
+    .await?;
+    add_to_counts(
+        tx,
+        "charge_capture_day_counts",
+        ["date_key", "status"],
+        tenant_id,
+        stripe,
+        moves
+            .iter()
+            .map(|(key, delta)| ([key.date_key, key.status], *delta)),
+    )
+    .await
+}
+
+/// Adds each delta to its count row (keyed by the tenant, `keys` and the stripe), netting
+/// the deltas of one key first and leaving a row alone whose net change is none. One
+/// multi-row upsert in key order, so every transaction locks a table's count rows in the
+/// same order and two never deadlock.
+async fn add_to_counts<const K: usize>(
+    tx: &mut Tx,
+    table: &'static str,
+    keys: [&'static str; K],
+    tenant_id: Uuid,
+    stripe: i32,
+    deltas: impl IntoIterator<Item = ([&str; K], i64)>,
+) -> StoreResult<()> {
+    let mut net: BTreeMap<[&str; K], i64> = BTreeMap::new();
+    for (key, delta) in deltas {
+        *net.entry(key).or_default() += delta;
+    }
+    let rows: Vec<([&str; K], i64)> = net.into_iter().filter(|(_, delta)| *delta != 0).collect();
+    let columns = keys.join(", ");
+    // Bounded batches keep every statement under both databases' bind-parameter limits.
+    for chunk in rows.chunks(1000) {
         on_tx!(tx, conn => {
-            let mut qb = sqlx::QueryBuilder::new(
-                "INSERT INTO charge_capture_counts (tenant_id, status, stripe, count) ",
-            );
-            qb.push_values(&by_status, |mut values, (status, delta)| {
-                values.push_bind(tenant_id).push_bind(*status).push_bind(stripe).push_bind(*delta);
+            let mut qb = sqlx::QueryBuilder::new("INSERT INTO ");
+            qb.push(table).push(format_args!(" (tenant_id, {columns}, stripe, count) "));
+            qb.push_values(chunk, |mut values, (key, delta)| {
+                values.push_bind(tenant_id);
+                for part in key {
+                    values.push_bind(*part);
+                }
+                values.push_bind(stripe).push_bind(*delta);
             });
-            qb.push(
-                " ON CONFLICT (tenant_id, status, stripe) \
-                 DO UPDATE SET count = charge_capture_counts.count + excluded.count",
-            );
+            qb.push(format_args!(
+                " ON CONFLICT (tenant_id, {columns}, stripe) DO UPDATE SET count = {table}.count + excluded.count"
+            ));
             qb.build().execute(&mut *conn).await.map(|done| done.rows_affected())
         })?;
     }
-    on_tx!(tx, conn => {
-        let mut qb = sqlx::QueryBuilder::new(
-            "INSERT INTO charge_capture_day_counts (tenant_id, date_key, status, stripe, count) ",
-        );
-        qb.push_values(&by_day, |mut values, (date_key, status, delta)| {
-            values
-                .push_bind(tenant_id)
-                .push_bind(*date_key)
-                .push_bind(*status)
-                .push_bind(stripe)
-                .push_bind(*delta);
-        });
-        qb.push(
-            " ON CONFLICT (tenant_id, date_key, status, stripe) \
-             DO UPDATE SET count = charge_capture_day_counts.count + excluded.count",
-        );
-        qb.build().execute(&mut *conn).await.map(|done| done.rows_affected())
-    })?;
     Ok(())
 }
 
