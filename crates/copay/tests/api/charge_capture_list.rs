@@ -463,14 +463,7 @@ async fn item_count_follows_status_changes_and_ignores_failed_writes(app: &TestA
         "DELETE FROM charge_capture_counts WHERE status = 'billable'",
         "DELETE FROM charge_capture_day_counts WHERE date_key = '2024-06-10'",
     ] {
-        match app.store().db() {
-            copay_store::Db::Sqlite(pool) => {
-                sqlx::query(forget).execute(pool).await.expect("delete");
-            }
-            copay_store::Db::Postgres(pool) => {
-                sqlx::query(forget).execute(pool).await.expect("delete");
-            }
-        }
+        app.execute_sql(forget).await;
     }
     let mut reported = app.verify().await.violations;
     reported.sort();

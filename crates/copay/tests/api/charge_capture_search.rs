@@ -623,14 +623,7 @@ async fn captures_indexed_by_older_rules_are_reindexed_at_start(app: &TestApp) {
         "DELETE FROM charge_capture_facet_counts",
         "UPDATE charge_captures SET facets_version = 0",
     ] {
-        match app.store().db() {
-            copay_store::Db::Sqlite(pool) => {
-                sqlx::query(statement).execute(pool).await.expect("rewind");
-            }
-            copay_store::Db::Postgres(pool) => {
-                sqlx::query(statement).execute(pool).await.expect("rewind");
-            }
-        }
+        app.execute_sql(statement).await;
     }
     assert_finds(app, &token, "tags=urgent", &[]).await;
     let refreshed = copay_service::charge_captures::refresh_stale_facets(app.store())
@@ -703,14 +696,7 @@ async fn one_filter_pages_count_each_capture_once(app: &TestApp) {
     // The counts are stored per value; `copay verify` compares them with the facets.
     app.assert_ledger_ok().await;
     let forget = "DELETE FROM charge_capture_facet_counts WHERE value = '1111111111'";
-    match app.store().db() {
-        copay_store::Db::Sqlite(pool) => {
-            sqlx::query(forget).execute(pool).await.expect("delete");
-        }
-        copay_store::Db::Postgres(pool) => {
-            sqlx::query(forget).execute(pool).await.expect("delete");
-        }
-    }
+    app.execute_sql(forget).await;
     assert_eq!(
         app.verify().await.violations,
         [format!(

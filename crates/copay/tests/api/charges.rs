@@ -732,14 +732,7 @@ async fn verify_names_a_charge_owing_more_than_it_was_charged(app: &TestApp) {
     // but the charge now owes more than it was charged plus its raises.
     let id = created["id"].as_str().unwrap_or_default().to_string();
     let lower = "UPDATE charges SET total = 1000";
-    match app.store().db() {
-        copay_store::Db::Sqlite(pool) => {
-            sqlx::query(lower).execute(pool).await.expect("update");
-        }
-        copay_store::Db::Postgres(pool) => {
-            sqlx::query(lower).execute(pool).await.expect("update");
-        }
-    }
+    app.execute_sql(lower).await;
     let report = app.verify().await;
     assert_eq!(report.violations.len(), 1, "{:?}", report.violations);
     assert!(

@@ -220,6 +220,19 @@ impl TestApp {
             .expect("verify runs")
     }
 
+    /// Runs one SQL statement on the server's database behind copay's back: what a
+    /// test uses to make the state a check must catch.
+    pub async fn execute_sql(&self, statement: &'static str) {
+        match self.store().db() {
+            copay_store::Db::Sqlite(pool) => {
+                sqlx::query(statement).execute(pool).await.expect(statement);
+            }
+            copay_store::Db::Postgres(pool) => {
+                sqlx::query(statement).execute(pool).await.expect(statement);
+            }
+        }
+    }
+
     /// The ledger check every scenario ends with.
     pub async fn assert_ledger_ok(&self) {
         let report = self.verify().await;
