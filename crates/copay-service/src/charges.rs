@@ -15,6 +15,7 @@ use copay_domain::pricing::{
 use copay_store::charges::{
     self as rows, AdjustmentRow, ChargeItemRow, ChargeQuery, ChargeRow, ChargeWithBalance,
 };
+use copay_store::items::ItemRow;
 use copay_store::ledger::{account_balance, ensure_account, ensure_accounts, post_operation};
 use copay_store::{Json, Store, Tx};
 
@@ -261,10 +262,23 @@ pub async fn create(
     tenant: &TenantCtx,
     new: NewCharge,
 ) -> Result<Charge, ServiceError> {
+    // The patient's credit balance is what the response (and a webhook body) shows of
+    // them beyond their row; a charge create does not move credit, so it is read before
+    // the transaction, beside other requests, instead of inside SQLite's single writer.
+    let credit_balance = crate::credits::balances(store, tenant.tenant_id, &[new.patient_id])
+        .await?
+        .get(&new.patient_id)
+        .copied()
+        .unwrap_or(0);
     let mut tx = store.begin().await?;
-    let id = create_in_tx(&mut tx, tenant.tenant_id, new).await?;
+    let mut patient = patients::get_in_tx(&mut tx, tenant.tenant_id, new.patient_id).await?;
+    patient.credit_balance = credit_balance;
+    let created = create_for_locked_patient(&mut tx, tenant.tenant_id, new, Some(patient)).await?;
     tx.commit().await?;
-    get(store, tenant, id).await
+    match created.charge {
+        Some(charge) => Ok(charge),
+        None => get(store, tenant, created.row.id).await,
+    }
 }
 
 /// Creates a charge inside the caller's transaction; returns its id.
@@ -274,7 +288,10 @@ pub(crate) async fn create_in_tx(
     new: NewCharge,
 ) -> Result<Uuid, ServiceError> {
     patients::get_in_tx(tx, tenant_id, new.patient_id).await?;
-    Ok(create_for_locked_patient(tx, tenant_id, new).await?.row.id)
+    Ok(create_for_locked_patient(tx, tenant_id, new, None)
+        .await?
+        .row
+        .id)
 }
 
 /// A charge [`create_for_locked_patient`] wrote, as it stands at the end of the creation.
@@ -283,14 +300,20 @@ pub(crate) struct Created {
     /// Its receivable and what it owes, when known without a read (a charge created with
     /// tips has them posted afterwards, which may change both its status and balance).
     pub owed: Option<(Uuid, Cents)>,
+    /// The charge as it reads right after the creation, assembled from what was written,
+    /// when the caller gave the patient and no tips were posted on top.
+    pub charge: Option<Charge>,
 }
 
 /// [`create_in_tx`] for a caller that has already locked (and so found) the patient in
-/// this transaction: it does not lock them again.
+/// this transaction: it does not lock them again. Given `patient` (as the charge should
+/// show them), the charge is also assembled from what was written ([`Created::charge`]),
+/// and its `CHARGE_CREATED` webhook bodies are rendered from it in the transaction.
 pub(crate) async fn create_for_locked_patient(
     tx: &mut Tx,
     tenant_id: Uuid,
     new: NewCharge,
+    patient: Option<Patient>,
 ) -> Result<Created, ServiceError> {
     for (index, line) in new.lines.iter().enumerate() {
         if line.quantity <= 0 {
@@ -320,6 +343,8 @@ pub(crate) async fn create_for_locked_patient(
     // Resolve each line: its catalogue item (existing or new) and unit price.
     let mut resolved: Vec<(Option<Uuid>, Option<String>, i64)> =
         Vec::with_capacity(new.lines.len());
+    // Items this charge created inline, for the lines that name them.
+    let mut inserted_items: Vec<ItemRow> = Vec::new();
     for (index, line) in new.lines.iter().enumerate() {
         let resolved_line = match &line.item {
             LineItem::Existing(id) => {
@@ -334,7 +359,9 @@ pub(crate) async fn create_for_locked_patient(
                     other => other,
                 })?;
                 copay_store::items::insert(tx, &row).await?;
-                (Some(row.id), None, row.price)
+                let line = (Some(row.id), None, row.price);
+                inserted_items.push(row);
+                line
             }
             LineItem::Priced {
                 item_id,
@@ -398,7 +425,8 @@ pub(crate) async fn create_for_locked_patient(
         discount_amount: new.discount_amount,
         discount_percentage_millionths: new.discount_percentage.millionths(),
         description: new.description,
-        external_created_date: new.external_created_date,
+        // What the database keeps, so the charge answered from memory reads back the same.
+        external_created_date: new.external_created_date.map(copay_store::to_micros),
         rule_set_id: new.rule_set_id,
         meta: new.meta.map(Json),
         attributes: Json(Value::Object(new.attributes)),
@@ -477,6 +505,7 @@ pub(crate) async fn create_for_locked_patient(
     } else {
         Some(post_operation(tx, tenant_id, "charge_created", &transfers).await?)
     };
+    let mut adjustments = Vec::new();
     for (amount, kind, reason) in [
         (
             opening.settled_externally,
@@ -490,28 +519,37 @@ pub(crate) async fn create_for_locked_patient(
         ),
     ] {
         if amount.is_positive() {
-            rows::insert_adjustment(
-                tx,
-                &AdjustmentRow {
-                    id: Uuid::now_v7(),
-                    tenant_id,
-                    charge_id: row.id,
-                    amount: -amount.get(),
-                    adjustment_type: kind.as_str().to_string(),
-                    reason: Some(reason.to_string()),
-                    provider_id: None,
-                    location_id: None,
-                    operation_id,
-                    created_at: now,
-                },
-            )
-            .await?;
+            let adjustment = AdjustmentRow {
+                id: Uuid::now_v7(),
+                tenant_id,
+                charge_id: row.id,
+                amount: -amount.get(),
+                adjustment_type: kind.as_str().to_string(),
+                reason: Some(reason.to_string()),
+                provider_id: None,
+                location_id: None,
+                operation_id,
+                created_at: now,
+            };
+            rows::insert_adjustment(tx, &adjustment).await?;
+            adjustments.push(adjustment);
         }
     }
     let owed = new
         .tips
         .is_empty()
         .then_some((accounts.receivable, opening.outstanding));
+    let charge = match (patient, owed) {
+        (Some(patient), Some((_, outstanding))) => Some(written_charge(
+            &row,
+            patient,
+            outstanding,
+            &lines,
+            catalogue.into_iter().chain(inserted_items),
+            adjustments,
+        )?),
+        _ => None,
+    };
     for (index, (provider_id, amount)) in new.tips.into_iter().enumerate() {
         let tip = crate::tips::NewTip {
             charge_id: row.id,
@@ -527,14 +565,46 @@ pub(crate) async fn create_for_locked_patient(
                 other => other,
             })?;
     }
-    crate::events::record_in_tx(
+    crate::events::record_with_snapshot_in_tx(
         tx,
         tenant_id,
-        crate::events::EventType::ChargeCreated,
+        &[crate::events::EventType::ChargeCreated],
         crate::events::Subject::Charge(row.id),
+        charge.as_ref().map(crate::events::Snapshot::Charge),
     )
     .await?;
-    Ok(Created { row, owed })
+    Ok(Created { row, owed, charge })
+}
+
+/// A charge as [`get`] would read it right after its creation, from the rows the creation
+/// wrote: no payments or tips yet, its lines in order with their catalogue items.
+fn written_charge(
+    row: &ChargeRow,
+    patient: Patient,
+    outstanding: Cents,
+    lines: &[ChargeItemRow],
+    catalogue: impl Iterator<Item = ItemRow>,
+    adjustments: Vec<AdjustmentRow>,
+) -> Result<Charge, ServiceError> {
+    let catalogue: HashMap<Uuid, Item> = catalogue
+        .map(|item| (item.id, items::from_row(item)))
+        .collect();
+    let mut charge = charge_from_row(
+        ChargeWithBalance {
+            charge: row.clone(),
+            outstanding: outstanding.get(),
+        },
+        patient,
+    )?;
+    charge.lines = lines
+        .iter()
+        .map(|line| line_from_row(line, &catalogue))
+        .collect::<Result<_, _>>()?;
+    charge.adjustments = adjustments
+        .into_iter()
+        .map(adjustment_from_row)
+        .collect::<Result<_, _>>()?;
+    Ok(charge)
 }
 
 /// An adjustment asked for: a signed amount (positive raises what is owed).

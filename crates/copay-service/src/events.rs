@@ -6,10 +6,12 @@
 //! committed. An event no webhook subscribes to is not written (no later webhook could
 //! receive it: subscriptions only see events recorded after they exist).
 //!
-//! The delivered JSON is not built here: the service layer knows no wire shapes. After
-//! commit, the delivery worker asks the [`PayloadRenderer`] the HTTP layer installed at
-//! start-up to render each delivery's body from the object's state, stores the bytes
-//! once, and from then on every attempt and resend sends and signs those same bytes.
+//! The delivered JSON is not built here: the service layer knows no wire shapes. It asks
+//! the [`PayloadRenderer`] the HTTP layer installed at start-up. A use case that holds
+//! the changed object ([`record_with_snapshot_in_tx`]) has the bodies rendered from it
+//! and written with the deliveries; otherwise, after commit, the delivery worker renders
+//! each body from the object's state read back. Either way the bytes are stored once, and
+//! every attempt and resend sends and signs those same bytes.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -21,7 +23,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use copay_store::webhooks::{
-    self as rows, DeliveryRow, EventRow, NewEvent, PlannedEvent, WebhookRow,
+    self as rows, BodyTemplate, DeliveryRow, EventRow, NewEvent, PlannedEvent, WebhookRow,
 };
 use copay_store::{Store, Tx};
 
@@ -266,21 +268,87 @@ pub async fn record_many_in_tx(
     event_types: &[EventType],
     subject: Subject,
 ) -> Result<(), ServiceError> {
+    record_with_snapshot_in_tx(tx, tenant_id, event_types, subject, None).await
+}
+
+/// An object as the use case that changed it holds it at the end of its transaction:
+/// enough to render a webhook body without reading the object back.
+#[derive(Debug, Clone, Copy)]
+pub enum Snapshot<'a> {
+    Charge(&'a crate::charges::Charge),
+}
+
+/// [`record_many_in_tx`], given the object as it stands after the change. When the
+/// tenant's webhooks subscribed to these events last time (see [`body_hints`]), their
+/// bodies are rendered from `snapshot` and written with the deliveries, so the worker
+/// neither reads the object back nor takes a write turn to store them.
+pub async fn record_with_snapshot_in_tx(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    event_types: &[EventType],
+    subject: Subject,
+    snapshot: Option<Snapshot<'_>>,
+) -> Result<(), ServiceError> {
+    let Some(first_type) = event_types.first().copied() else {
+        return Ok(());
+    };
+    let at = copay_store::now();
+    let sources = match snapshot {
+        Some(_) => body_hints::sources(tenant_id, first_type),
+        None => 0,
+    };
+    let renderer = renderer();
+    let data_of = |source: u8| -> Option<Value> {
+        let generation = if source == rows::SOURCE_V1 {
+            Generation::V1
+        } else {
+            Generation::V2
+        };
+        match snapshot {
+            Some(snapshot) if sources & source != 0 => renderer.snapshot_data(snapshot, generation),
+            _ => None,
+        }
+    };
+    let data_v1 = data_of(rows::SOURCE_V1);
+    let data_other = data_of(rows::SOURCE_OTHER);
     // Nearly every tenant has a few webhooks: choosing the subscribed ones and writing the
     // rows is then one round trip in the business transaction.
     let planned: Vec<PlannedEvent> = event_types
         .iter()
-        .map(|event_type| PlannedEvent {
-            id: Uuid::now_v7(),
-            event_type: event_type.as_str().to_string(),
-            subject_kind: subject.kind().to_string(),
-            subject_id: subject.id().to_string(),
+        .map(|event_type| {
+            let mut event = EventToRender {
+                tenant_id,
+                event_id: Uuid::now_v7(),
+                event_type: event_type.as_str().to_string(),
+                subject,
+                created_at: at,
+                generation: Generation::V1,
+            };
+            let body_v1 = data_v1
+                .as_ref()
+                .and_then(|data| body_template(renderer.as_ref(), &event, data));
+            event.generation = Generation::V2;
+            let body_other = data_other
+                .as_ref()
+                .and_then(|data| body_template(renderer.as_ref(), &event, data));
+            PlannedEvent {
+                id: event.event_id,
+                event_type: event.event_type,
+                subject_kind: subject.kind().to_string(),
+                subject_id: subject.id().to_string(),
+                body_v1,
+                body_other,
+            }
         })
         .collect();
     let delivery_ids: Vec<Uuid> = (0..planned.len() * rows::INLINE_WEBHOOKS)
         .map(|_| Uuid::now_v7())
         .collect();
-    if rows::record_events(tx, tenant_id, &planned, &delivery_ids, copay_store::now()).await? {
+    let recorded = rows::record_events(tx, tenant_id, &planned, &delivery_ids, at).await?;
+    if snapshot.is_some() {
+        body_hints::remember(tenant_id, first_type, recorded.sources);
+    }
+    if recorded.fits {
         return Ok(());
     }
     let webhooks = rows::active_webhooks(tx, tenant_id).await?;
@@ -350,8 +418,88 @@ pub trait PayloadRenderer: Send + Sync {
         })
     }
 
+    /// The `data` of an event about `snapshot` for a webhook of `generation`, rendered
+    /// from the snapshot alone; `None` when this renderer cannot (the worker then renders
+    /// the delivery from a read).
+    fn snapshot_data(&self, _snapshot: Snapshot<'_>, _generation: Generation) -> Option<Value> {
+        None
+    }
+
     /// The delivered envelope around `data` for one delivery.
     fn envelope(&self, delivery_id: Uuid, event: &EventToRender, data: Value) -> Value;
+}
+
+/// The body of each delivery of `event` with `data`, split around its delivery id: the
+/// envelope is rendered once with a stand-in id, which occurs nowhere else in the body.
+fn body_template(
+    renderer: &dyn PayloadRenderer,
+    event: &EventToRender,
+    data: &Value,
+) -> Option<BodyTemplate> {
+    let stand_in = Uuid::new_v4();
+    let body =
+        crate::webhook_signing::to_python_json(&renderer.envelope(stand_in, event, data.clone()));
+    let body = String::from_utf8(body).ok()?;
+    let stand_in = stand_in.to_string();
+    let (before, after) = body.split_once(&stand_in)?;
+    // A second occurrence would leave that one unreplaced: render in the worker instead.
+    if after.contains(&stand_in) {
+        return None;
+    }
+    Some(BodyTemplate {
+        before: before.to_string(),
+        after: after.to_string(),
+    })
+}
+
+/// Which webhook sources subscribed, last time, to an event type of a tenant: the
+/// outbox statement reports it every time, so the next event renders bodies in its
+/// transaction only for the generations that will receive it. A hint only: a webhook
+/// created since gets its first body rendered by the worker, and an unneeded rendering
+/// is wasted CPU, never a wrong body.
+mod body_hints {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+
+    use uuid::Uuid;
+
+    use super::EventType;
+
+    /// Past this many (tenant, event type) pairs the hints start over: memory stays
+    /// bounded with many tenants, at the cost of a worker rendering per pair.
+    const MAX_HINTS: usize = 65_536;
+
+    type Hints = HashMap<(Uuid, &'static str), u8>;
+
+    fn hints() -> &'static Mutex<Hints> {
+        static HINTS: OnceLock<Mutex<Hints>> = OnceLock::new();
+        HINTS.get_or_init(|| Mutex::new(HashMap::new()))
+    }
+
+    pub(super) fn sources(tenant_id: Uuid, event_type: EventType) -> u8 {
+        match hints().lock() {
+            Ok(hints) => hints
+                .get(&(tenant_id, event_type.as_str()))
+                .copied()
+                .unwrap_or(0),
+            Err(_) => 0,
+        }
+    }
+
+    pub(super) fn remember(tenant_id: Uuid, event_type: EventType, sources: u8) {
+        let Ok(mut hints) = hints().lock() else {
+            return;
+        };
+        let key = (tenant_id, event_type.as_str());
+        if sources == 0 {
+            hints.remove(&key);
+            return;
+        }
+        if hints.len() >= MAX_HINTS && !hints.contains_key(&key) {
+            hints.clear();
+        }
+        hints.insert(key, sources);
+    }
 }
 
 static RENDERER: OnceLock<Arc<dyn PayloadRenderer>> = OnceLock::new();

@@ -305,7 +305,10 @@ impl Store {
 /// Current time truncated to microseconds, the precision both databases keep, so what
 /// is written reads back identical.
 pub fn now() -> time::OffsetDateTime {
-    let now = time::OffsetDateTime::now_utc();
-    let micros = now.microsecond();
-    now.replace_microsecond(micros).unwrap_or(now)
+    to_micros(time::OffsetDateTime::now_utc())
+}
+
+/// `at` truncated to microseconds, as both databases keep it.
+pub fn to_micros(at: time::OffsetDateTime) -> time::OffsetDateTime {
+    at.replace_microsecond(at.microsecond()).unwrap_or(at)
 }

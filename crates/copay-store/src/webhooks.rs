@@ -257,27 +257,58 @@ pub struct PlannedEvent {
     pub event_type: String,
     pub subject_kind: String,
     pub subject_id: String,
+    /// The body for deliveries to `v1` webhooks, when rendered before the write.
+    pub body_v1: Option<BodyTemplate>,
+    /// The body for deliveries to webhooks of any other source, when rendered before.
+    pub body_other: Option<BodyTemplate>,
 }
+
+/// A delivery body rendered before its delivery's id was chosen: the body is `before`,
+/// the delivery id (hyphenated, lower case), then `after`.
+#[derive(Debug, Clone)]
+pub struct BodyTemplate {
+    pub before: String,
+    pub after: String,
+}
+
+/// What [`record_events`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    /// False when the tenant has more than [`INLINE_WEBHOOKS`] active webhooks: nothing
+    /// was written.
+    pub fits: bool,
+    /// Which sources the active webhooks subscribed to the events have: bit
+    /// [`SOURCE_V1`] for `v1`, bit [`SOURCE_OTHER`] for any other.
+    pub sources: u8,
+}
+
+pub const SOURCE_V1: u8 = 1;
+pub const SOURCE_OTHER: u8 = 2;
 
 /// Writes `events` and one pending delivery per active webhook of the tenant subscribed to
 /// each, choosing the webhooks in the same round trip (on PostgreSQL one statement, on
 /// SQLite statements sent together): the outbox then costs a use case one round trip,
 /// whether or not anything subscribes. An event no webhook subscribes to is not written.
 /// Delivery ids come from `delivery_ids`, [`INLINE_WEBHOOKS`] per event in order (the
-/// n-th subscribed webhook by id takes the n-th).
+/// n-th subscribed webhook by id takes the n-th). A delivery gets its body from the
+/// event's template for its webhook's source, when there is one (else none, for the
+/// worker to render).
 ///
-/// Returns false, having written nothing, when the tenant has more than
-/// [`INLINE_WEBHOOKS`] active webhooks; the caller then reads them
-/// ([`active_webhooks`]) and writes with [`insert_events`].
+/// When the tenant has more than [`INLINE_WEBHOOKS`] active webhooks it writes nothing
+/// (`fits` false); the caller then reads them ([`active_webhooks`]) and writes with
+/// [`insert_events`].
 pub async fn record_events(
     tx: &mut Tx,
     tenant_id: Uuid,
     events: &[PlannedEvent],
     delivery_ids: &[Uuid],
     at: OffsetDateTime,
-) -> StoreResult<bool> {
+) -> StoreResult<Recorded> {
     if events.is_empty() {
-        return Ok(true);
+        return Ok(Recorded {
+            fits: true,
+            sources: 0,
+        });
     }
     if delivery_ids.len() < events.len() * INLINE_WEBHOOKS {
         return Err(StoreError::Corrupt(format!(
@@ -287,27 +318,48 @@ pub async fn record_events(
         )));
     }
     let inline = i64::try_from(INLINE_WEBHOOKS).unwrap_or(i64::MAX);
-    match tx {
+    let template = |body: &Option<BodyTemplate>| {
+        (
+            body.as_ref().map(|body| body.before.clone()),
+            body.as_ref().map(|body| body.after.clone()),
+        )
+    };
+    let (fits, sources): (bool, i64) = match tx {
         Tx::Postgres(tx) => {
-            let fits: bool = sqlx::query_scalar(
-                "WITH active AS (SELECT id, subscriptions FROM webhooks \
+            let (v1_before, v1_after): (Vec<Option<String>>, Vec<Option<String>>) =
+                events.iter().map(|event| template(&event.body_v1)).unzip();
+            let (other_before, other_after): (Vec<Option<String>>, Vec<Option<String>>) = events
+                .iter()
+                .map(|event| template(&event.body_other))
+                .unzip();
+            sqlx::query_as(
+                "WITH active AS (SELECT id, source, subscriptions FROM webhooks \
                    WHERE tenant_id = $1 AND archived = FALSE), \
                  fits AS (SELECT COUNT(*) <= $2 AS yes FROM active), \
-                 ev AS (SELECT * FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[]) \
-                   WITH ORDINALITY AS e(id, event_type, subject_kind, subject_id, position)), \
+                 ev AS (SELECT * FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], \
+                   $10::text[], $11::text[], $12::text[], $13::text[]) \
+                   WITH ORDINALITY AS e(id, event_type, subject_kind, subject_id, \
+                   v1_before, v1_after, other_before, other_after, position)), \
                  subs AS (SELECT ev.id AS event_id, ev.event_type, ev.position, a.id AS webhook_id, \
+                   CASE WHEN a.source = 'v1' THEN 1 ELSE 2 END AS source_bit, \
+                   CASE WHEN a.source = 'v1' THEN ev.v1_before ELSE ev.other_before END AS body_before, \
+                   CASE WHEN a.source = 'v1' THEN ev.v1_after ELSE ev.other_after END AS body_after, \
                    row_number() OVER (PARTITION BY ev.id ORDER BY a.id) AS n \
                    FROM ev JOIN active a ON a.subscriptions ? ev.event_type \
                    WHERE (SELECT yes FROM fits)), \
+                 ids AS (SELECT subs.*, ($8::uuid[])[(subs.position - 1) * $2 + subs.n] AS id \
+                   FROM subs), \
                  events AS (INSERT INTO webhook_events \
                    (id, tenant_id, event_type, subject_kind, subject_id, created_at) \
                    SELECT ev.id, $1, ev.event_type, ev.subject_kind, ev.subject_id, $7 FROM ev \
                    WHERE ev.id IN (SELECT event_id FROM subs)), \
                  deliveries AS (INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_id, \
                    event_type, body, status, attempts, next_attempt_ms, created_at) \
-                   SELECT ($8::uuid[])[(subs.position - 1) * $2 + subs.n], $1, subs.webhook_id, \
-                   subs.event_id, subs.event_type, NULL, 'pending', 0, $9, $7 FROM subs) \
-                 SELECT yes FROM fits",
+                   SELECT ids.id, $1, ids.webhook_id, ids.event_id, ids.event_type, \
+                   convert_to(ids.body_before || ids.id::text || ids.body_after, 'UTF8'), \
+                   'pending', 0, $9, $7 FROM ids) \
+                 SELECT (SELECT yes FROM fits), \
+                   COALESCE((SELECT bit_or(source_bit) FROM subs), 0)::int8",
             )
             .bind(tenant_id)
             .bind(inline)
@@ -318,14 +370,17 @@ pub async fn record_events(
             .bind(at)
             .bind(delivery_ids)
             .bind(due_ms(at))
+            .bind(v1_before)
+            .bind(v1_after)
+            .bind(other_before)
+            .bind(other_after)
             .fetch_one(&mut **tx)
-            .await?;
-            Ok(fits)
+            .await?
         }
         Tx::Sqlite(tx) => {
             // Per event: the event if a webhook subscribes, then its deliveries; all guarded
             // by the tenant having at most INLINE_WEBHOOKS active webhooks; the last
-            // statement answers whether it had.
+            // statement answers whether it had, and the sources subscribed.
             let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
             let fits = |query: &mut sqlx::QueryBuilder<sqlx::Sqlite>| {
                 query.push("(SELECT COUNT(*) FROM webhooks WHERE tenant_id = ");
@@ -335,7 +390,7 @@ pub async fn record_events(
             };
             let subscribed = |query: &mut sqlx::QueryBuilder<sqlx::Sqlite>, event_type: &str| {
                 query.push(
-                    "SELECT w.id, row_number() OVER (ORDER BY w.id) AS n FROM webhooks w \
+                    "SELECT w.id, w.source, row_number() OVER (ORDER BY w.id) AS n FROM webhooks w \
                      WHERE w.tenant_id = ",
                 );
                 query.push_bind(tenant_id);
@@ -361,6 +416,8 @@ pub async fn record_events(
                 query.push(" AND EXISTS (");
                 subscribed(&mut query, &event.event_type);
                 query.push("); ");
+                let (v1_before, v1_after) = template(&event.body_v1);
+                let (other_before, other_after) = template(&event.body_other);
                 query.push(
                     "INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_id, \
                      event_type, body, status, attempts, next_attempt_ms, created_at) \
@@ -369,7 +426,12 @@ pub async fn record_events(
                 query.push_bind(tenant_id).push(", subs.id, ");
                 query.push_bind(event.id).push(", ");
                 query.push_bind(event.event_type.clone());
-                query.push(", NULL, 'pending', 0, ");
+                query.push(", CAST(CASE WHEN subs.source = 'v1' THEN ");
+                query.push_bind(v1_before).push(" || ids.column3 || ");
+                query.push_bind(v1_after).push(" ELSE ");
+                query.push_bind(other_before).push(" || ids.column3 || ");
+                query.push_bind(other_after);
+                query.push(" END AS BLOB), 'pending', 0, ");
                 query.push_bind(due_ms(at)).push(", ");
                 query.push_bind(at).push(" FROM (");
                 subscribed(&mut query, &event.event_type);
@@ -377,7 +439,8 @@ pub async fn record_events(
                 query.push_values(ids.iter().enumerate(), |mut values, (position, id)| {
                     values
                         .push_bind(i64::try_from(position + 1).unwrap_or(i64::MAX))
-                        .push_bind(*id);
+                        .push_bind(*id)
+                        .push_bind(id.to_string());
                 });
                 query.push(") AS ids ON ids.column1 = subs.n WHERE ");
                 fits(&mut query);
@@ -385,10 +448,27 @@ pub async fn record_events(
             }
             query.push("SELECT ");
             fits(&mut query);
-            let fits: bool = query.build_query_scalar().fetch_one(&mut **tx).await?;
-            Ok(fits)
+            query.push(
+                ", (SELECT COALESCE(SUM(DISTINCT CASE WHEN w.source = 'v1' THEN 1 ELSE 2 END), 0) \
+                 FROM webhooks w WHERE w.tenant_id = ",
+            );
+            query.push_bind(tenant_id);
+            query.push(
+                " AND w.archived = FALSE AND EXISTS (SELECT 1 FROM json_each(w.subscriptions) s \
+                 WHERE s.value IN (",
+            );
+            let mut types = query.separated(", ");
+            for event in events {
+                types.push_bind(event.event_type.clone());
+            }
+            query.push(")))");
+            query.build_query_as().fetch_one(&mut **tx).await?
         }
-    }
+    };
+    Ok(Recorded {
+        fits,
+        sources: u8::try_from(sources).unwrap_or(SOURCE_V1 | SOURCE_OTHER),
+    })
 }
 
 /// A new delivery is due when its event happened (milliseconds since the epoch).

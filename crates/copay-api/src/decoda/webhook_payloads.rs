@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use copay_service::charges::Charge;
 use copay_service::events::{
-    EventToRender, Generation, PayloadRenderer, RenderFuture, RenderManyFuture, Subject,
+    EventToRender, Generation, PayloadRenderer, RenderFuture, RenderManyFuture, Snapshot, Subject,
 };
 use copay_service::{ServiceError, TenantCtx};
 use copay_store::Store;
@@ -248,6 +248,12 @@ impl PayloadRenderer for DecodaPayloads {
         events: &'a [EventToRender],
     ) -> RenderManyFuture<'a> {
         Box::pin(data_many(store, events))
+    }
+
+    fn snapshot_data(&self, snapshot: Snapshot<'_>, generation: Generation) -> Option<Value> {
+        match snapshot {
+            Snapshot::Charge(charge) => Some(charge_data(charge.clone(), generation)),
+        }
     }
 
     fn envelope(&self, delivery_id: Uuid, event: &EventToRender, data: Value) -> Value {

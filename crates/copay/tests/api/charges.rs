@@ -302,6 +302,10 @@ async fn the_opening_status_follows_what_is_outstanding(app: &TestApp) {
             ("WRITE_OFF".to_string(), -7000)
         ]
     );
+    // A create answers with the charge as it then reads, adjustments and status included.
+    for created in [&partly, &settled, &paid, &settled_all, &written_off] {
+        assert_eq!(&get_charge(app, &tenant, &created["id"]).await, created);
+    }
 
     for (body, message) in [
         (open(10001, None), "exceed"),

@@ -63,6 +63,29 @@ webhook_tests!(
     every_subscribed_webhook_gets_each_event_however_many,
 );
 
+/// Scenarios that watch what the worker has not done yet: after its first round, at
+/// start, it sleeps for the rest of the test.
+mod idle_worker {
+    use crate::harness::{Backend, TestApp};
+
+    fn idle(config: &mut copay::ServerConfig) {
+        super::fast(config);
+        config.api.webhooks.tick = std::time::Duration::from_secs(3600);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn charge_bodies_render_in_the_charges_transaction_sqlite() {
+        let app = TestApp::start_with(Backend::Sqlite, idle).await;
+        super::charge_bodies_render_in_the_charges_transaction(app).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn charge_bodies_render_in_the_charges_transaction_postgres() {
+        let app = TestApp::start_with(Backend::Postgres, idle).await;
+        super::charge_bodies_render_in_the_charges_transaction(app).await;
+    }
+}
+
 fn fast(config: &mut ServerConfig) {
     config.claim_creation_quiet_period = Duration::ZERO;
     let webhooks = &mut config.api.webhooks;
@@ -1440,5 +1463,112 @@ async fn every_subscribed_webhook_gets_each_event_however_many(app: TestApp) {
         })
         .await;
     assert_eq!(receiver.delivered().len(), 17 + 13);
+    app.stop().await;
+}
+
+/// The subjects of the deliveries still without a body, in event order.
+async fn unrendered_subjects(app: &TestApp) -> Vec<String> {
+    app.store()
+        .unrendered_deliveries(100)
+        .await
+        .expect("unrendered deliveries")
+        .into_iter()
+        .map(|delivery| delivery.subject_id)
+        .collect()
+}
+
+/// A charge create renders its `CHARGE_CREATED` bodies in its own transaction once the
+/// tenant's webhooks are known to subscribe, and they are the bodies the worker renders
+/// from a read.
+async fn charge_bodies_render_in_the_charges_transaction(app: TestApp) {
+    let tenant = app.tenant("acme").await;
+    // Never sent: the worker sleeps through the test.
+    let url = "http://127.0.0.1:9/hook";
+    let v1 = create_webhook(&app, &tenant, "/v1/webhook", url, &["CHARGE_CREATED"]).await;
+    let v2 = create_webhook(&app, &tenant, "/webhook/decoda", url, &["CHARGE_CREATED"]).await;
+    let patient = create_patient(&app, &tenant, "Ada").await;
+    let (status, item) = decoda(
+        &app,
+        &tenant,
+        Method::POST,
+        "/v1/item/create",
+        Some(json!({"name": "Visit", "price": 12500})),
+    )
+    .await;
+    assert_eq!(status, 200, "{item}");
+    // 2 × 12500 + 500 = 25500, less 10 % = 22950; 20000 owed, 2950 settled before.
+    let body = json!({"patientId": patient, "totalOutstanding": 20000, "customAmount": 500,
+        "items": [{"itemId": item["id"], "quantity": 2}], "discountPercentage": 10,
+        "description": "Visit", "meta": {"visit": 7}});
+    let create = || async {
+        let (status, created) = decoda(
+            &app,
+            &tenant,
+            Method::POST,
+            "/v1/charge/create",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, 200, "{created}");
+        created["id"].as_str().expect("charge id").to_string()
+    };
+    // The first charge's webhooks were not known: the worker will render its bodies.
+    let first = create().await;
+    assert_eq!(
+        unrendered_subjects(&app).await,
+        [first.clone(), first.clone()]
+    );
+    // The second's were rendered in its transaction.
+    let second = create().await;
+    assert_eq!(
+        unrendered_subjects(&app).await,
+        [first.clone(), first.clone()]
+    );
+
+    // Listing renders the first charge's bodies from a read; the second's read the same
+    // but for the charge's own id and dates.
+    for (prefix, webhook) in [("/v1/webhook", &v1), ("/webhook/decoda", &v2)] {
+        let list = deliveries(&app, &tenant, prefix, webhook).await;
+        let data_of = |charge: &str| {
+            let delivery = list
+                .iter()
+                .find(|d| d["data"]["id"] == charge)
+                .unwrap_or_else(|| panic!("{prefix}: no delivery of {charge}: {list:#?}"));
+            assert_eq!(delivery["type"], "CHARGE_CREATED");
+            let mut data = delivery["data"].clone();
+            if let Some(fields) = data.as_object_mut() {
+                fields.remove("createdDate");
+            }
+            serde_json::to_string(&data)
+                .expect("json")
+                .replace(charge, "CHARGE")
+        };
+        let (read, written) = (data_of(&first), data_of(&second));
+        assert_eq!(read, written, "{prefix}");
+        assert!(read.contains("\"totalOutstanding\":20000"), "{read}");
+        assert!(read.contains("\"status\":\"OUTSTANDING\""), "{read}");
+    }
+    assert!(unrendered_subjects(&app).await.is_empty());
+
+    // Archived webhooks get nothing; the one left still gets its body in the transaction.
+    let (status, archived) = decoda(
+        &app,
+        &tenant,
+        Method::DELETE,
+        &format!("/webhook/decoda/delete/{}", v2["id"].as_str().expect("id")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{archived}");
+    let third = create().await;
+    assert!(unrendered_subjects(&app).await.is_empty());
+    let v1_list = deliveries(&app, &tenant, "/v1/webhook", &v1).await;
+    assert!(v1_list.iter().any(|d| d["data"]["id"] == third.as_str()));
+    assert_eq!(
+        deliveries(&app, &tenant, "/webhook/decoda", &v2)
+            .await
+            .len(),
+        2
+    );
     app.stop().await;
 }
