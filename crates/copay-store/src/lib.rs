@@ -41,6 +41,7 @@ pub mod charge_capture_list;
 pub mod charge_captures;
 pub mod charge_table;
 pub mod charges;
+mod checkpoint;
 pub mod claim_ar;
 pub mod claim_creations;
 pub mod claim_money;
@@ -152,6 +153,9 @@ pub struct Store {
     db: Db,
     /// SQLite only: the one connection write transactions use (see [`Store::begin`]).
     writer: Option<SqlitePool>,
+    /// SQLite only: the background WAL checkpoints (see [`checkpoint`]); they stop when
+    /// the store is closed or its last clone dropped.
+    checkpoints: Option<checkpoint::Checkpoints>,
 }
 
 /// A write transaction on either backend. Dropping it without [`Tx::commit`] rolls back.
@@ -219,7 +223,9 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 // Writers queue behind `BEGIN IMMEDIATE` instead of failing at once.
-                .busy_timeout(Duration::from_secs(30));
+                .busy_timeout(Duration::from_secs(30))
+                // A backstop: the background checkpoints keep the WAL far below this.
+                .pragma("wal_autocheckpoint", checkpoint::BACKSTOP_PAGES);
             let pool = SqlitePoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(options.acquire_timeout)
@@ -232,23 +238,27 @@ impl Store {
             // lets them run beside the writer). The wait is bounded like the busy timeout.
             // An in-memory database is private to its connection: no second pool there.
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-            let writer = if in_memory {
-                None
+            let (writer, checkpoints) = if in_memory {
+                (None, None)
             } else {
-                Some(
-                    SqlitePoolOptions::new()
-                        .max_connections(1)
-                        .acquire_timeout(options.acquire_timeout.max(Duration::from_secs(30)))
-                        .connect_with(connect)
-                        .await?,
-                )
+                let writer = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(options.acquire_timeout.max(Duration::from_secs(30)))
+                    .connect_with(connect.clone())
+                    .await?;
+                (Some(writer), Some(checkpoint::Checkpoints::start(connect)))
             };
             return Ok(Store {
                 db: Db::Sqlite(pool),
                 writer,
+                checkpoints,
             });
         };
-        Ok(Store { db, writer: None })
+        Ok(Store {
+            db,
+            writer: None,
+            checkpoints: None,
+        })
     }
 
     pub fn db(&self) -> &Db {
@@ -292,6 +302,9 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Some(checkpoints) = &self.checkpoints {
+            checkpoints.stop().await;
+        }
         if let Some(writer) = &self.writer {
             writer.close().await;
         }
