@@ -346,7 +346,10 @@ pub async fn record_with_snapshot_in_tx(
         .collect();
     let recorded = rows::record_events(tx, tenant_id, &planned, &delivery_ids, at).await?;
     if snapshot.is_some() {
-        body_hints::remember(tenant_id, first_type, recorded.sources);
+        // With more webhooks than fit the one statement, the fallback below writes no
+        // bodies: rendering for it would be wasted.
+        let sources = if recorded.fits { recorded.sources } else { 0 };
+        body_hints::remember(tenant_id, first_type, sources);
     }
     if recorded.fits {
         return Ok(());
