@@ -410,8 +410,7 @@ fn receipts_kind(side: Side) -> AccountKind {
 
 /// A caller's timestamp in UTC at the microsecond precision both databases keep.
 pub(crate) fn utc_micros(at: OffsetDateTime) -> OffsetDateTime {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    at.replace_microsecond(at.microsecond()).unwrap_or(at)
+    copay_store::to_micros(at.to_offset(time::UtcOffset::UTC))
 }
 
 async fn resolve_party(
