@@ -262,24 +262,105 @@ pub async fn create(
     tenant: &TenantCtx,
     new: NewCharge,
 ) -> Result<Charge, ServiceError> {
-    // The patient's credit balance is what the response (and a webhook body) shows of
-    // them beyond their row; a charge create does not move credit, so it is read before
-    // the transaction, beside other requests, instead of inside SQLite's single writer.
-    let credit_balance = crate::credits::balances(store, tenant.tenant_id, &[new.patient_id])
-        .await?
-        .get(&new.patient_id)
-        .copied()
-        .unwrap_or(0);
+    let prepared = prepare(store, tenant, new).await?;
+    create_prepared(store, tenant, prepared).await
+}
+
+/// A charge creation worked out before its transaction ([`prepare`]).
+pub struct PreparedCharge {
+    plan: Plan,
+    /// The request, kept to work the charge out again should the catalogue items it
+    /// names change before the write (`None` when it names none).
+    new: Option<NewCharge>,
+    named: Vec<Uuid>,
+    patient: Patient,
+    /// The charge as it will read, and its webhook data (`None` with tips).
+    charge: Option<(Charge, crate::events::RenderedData)>,
+}
+
+/// Works out a charge creation, and what the charge will read as (and so its webhook
+/// bodies), from the patient and the catalogue items read beside other requests. On
+/// SQLite the transaction holds the one writer, and doing this inside it made every
+/// other write wait.
+pub async fn prepare(
+    store: &Store,
+    tenant: &TenantCtx,
+    new: NewCharge,
+) -> Result<PreparedCharge, ServiceError> {
+    let tenant_id = tenant.tenant_id;
+    // The patient's credit balance is what the charge shows of them beyond their row; a
+    // charge create does not move credit, so it is read only here.
+    let patient = patients::get(store, tenant, new.patient_id).await?;
+    let named = named_items(&new);
+    let catalogue = copay_store::items::get_many(store, tenant_id, &named).await?;
+    let kept = (!named.is_empty()).then(|| new.clone());
+    let plan = plan(tenant_id, new, &catalogue)?;
+    let charge = plan.charge(patient.clone())?.map(|charge| {
+        let rendered = render(tenant_id, &charge);
+        (charge, rendered)
+    });
+    Ok(PreparedCharge {
+        plan,
+        new: kept,
+        named,
+        patient,
+        charge,
+    })
+}
+
+/// Writes a [`prepare`]d charge in one transaction. The transaction reads the patient
+/// (locking them) and the catalogue items again; if either changed since, the charge
+/// is worked out (or only rendered) anew from what it read.
+pub async fn create_prepared(
+    store: &Store,
+    tenant: &TenantCtx,
+    prepared: PreparedCharge,
+) -> Result<Charge, ServiceError> {
+    let tenant_id = tenant.tenant_id;
+    let PreparedCharge {
+        mut plan,
+        new,
+        named,
+        patient,
+        mut charge,
+    } = prepared;
     let mut tx = store.begin().await?;
-    let mut patient = patients::get_in_tx(&mut tx, tenant.tenant_id, new.patient_id).await?;
-    patient.credit_balance = credit_balance;
-    let created = create_for_locked_patient(&mut tx, tenant.tenant_id, new, Some(patient)).await?;
+    let mut locked = patients::get_in_tx(&mut tx, tenant_id, patient.id).await?;
+    locked.credit_balance = patient.credit_balance;
+    let catalogue = copay_store::items::get_many_in_tx(&mut tx, tenant_id, &named).await?;
+    let mut stale = matches!(&charge, Some((charge, _)) if charge.patient != locked);
+    if let Some(new) = new
+        && catalogue != plan.catalogue
+    {
+        plan = self::plan(tenant_id, new, &catalogue)?;
+        charge = plan
+            .charge(locked.clone())?
+            .map(|charge| (charge, Default::default()));
+        stale = true;
+    }
+    if stale && let Some((charge, rendered)) = &mut charge {
+        charge.patient = locked;
+        *rendered = render(tenant_id, charge);
+    }
+    let created = write(
+        &mut tx,
+        tenant_id,
+        plan,
+        charge.as_ref().map(|(_, rendered)| rendered),
+    )
+    .await?;
     tx.commit().await?;
-    match created.charge {
-        Some(charge) => Ok(charge),
+    match charge {
+        Some((charge, _)) => Ok(charge),
         None => get(store, tenant, created.row.id).await,
     }
 }
+
+fn render(tenant_id: Uuid, charge: &Charge) -> crate::events::RenderedData {
+    crate::events::render_snapshot(tenant_id, CREATED, crate::events::Snapshot::Charge(charge))
+}
+
+const CREATED: crate::events::EventType = crate::events::EventType::ChargeCreated;
 
 /// Creates a charge inside the caller's transaction; returns its id.
 pub(crate) async fn create_in_tx(
@@ -288,33 +369,30 @@ pub(crate) async fn create_in_tx(
     new: NewCharge,
 ) -> Result<Uuid, ServiceError> {
     patients::get_in_tx(tx, tenant_id, new.patient_id).await?;
-    Ok(create_for_locked_patient(tx, tenant_id, new, None)
-        .await?
-        .row
-        .id)
+    Ok(create_for_locked_patient(tx, tenant_id, new).await?.row.id)
 }
 
-/// A charge [`create_for_locked_patient`] wrote, as it stands at the end of the creation.
+/// A charge [`write`] wrote.
 pub(crate) struct Created {
     pub row: ChargeRow,
     /// Its receivable and what it owes, when known without a read (a charge created with
     /// tips has them posted afterwards, which may change both its status and balance).
     pub owed: Option<(Uuid, Cents)>,
-    /// The charge as it reads right after the creation, assembled from what was written,
-    /// when the caller gave the patient and no tips were posted on top.
-    pub charge: Option<Charge>,
 }
 
 /// [`create_in_tx`] for a caller that has already locked (and so found) the patient in
-/// this transaction: it does not lock them again. Given `patient` (as the charge should
-/// show them), the charge is also assembled from what was written ([`Created::charge`]),
-/// and its `CHARGE_CREATED` webhook bodies are rendered from it in the transaction.
+/// this transaction: it does not lock them again.
 pub(crate) async fn create_for_locked_patient(
     tx: &mut Tx,
     tenant_id: Uuid,
     new: NewCharge,
-    patient: Option<Patient>,
 ) -> Result<Created, ServiceError> {
+    let catalogue = copay_store::items::get_many_in_tx(tx, tenant_id, &named_items(&new)).await?;
+    let planned = plan(tenant_id, new, &catalogue)?;
+    write(tx, tenant_id, planned, None).await
+}
+
+fn check_quantities(new: &NewCharge) -> Result<(), ServiceError> {
     for (index, line) in new.lines.iter().enumerate() {
         if line.quantity <= 0 {
             return Err(ServiceError::invalid(
@@ -323,17 +401,61 @@ pub(crate) async fn create_for_locked_patient(
             ));
         }
     }
-    // The catalogue items the lines name, in one read.
-    let named: Vec<Uuid> = new
-        .lines
+    Ok(())
+}
+
+/// The catalogue items a new charge's lines name.
+fn named_items(new: &NewCharge) -> Vec<Uuid> {
+    new.lines
         .iter()
         .filter_map(|line| match &line.item {
             LineItem::Existing(id) => Some(*id),
             LineItem::Priced { item_id, .. } => *item_id,
             LineItem::New(_) => None,
         })
-        .collect();
-    let catalogue = copay_store::items::get_many_in_tx(tx, tenant_id, &named).await?;
+        .collect()
+}
+
+/// A charge creation worked out, with every row it will write (ids chosen), before
+/// anything is written.
+struct Plan {
+    row: ChargeRow,
+    lines: Vec<ChargeItemRow>,
+    /// Items the charge adds to the catalogue, for the lines that name them.
+    new_items: Vec<ItemRow>,
+    /// The catalogue items the lines name, as priced.
+    catalogue: Vec<ItemRow>,
+    gross: Cents,
+    discounts: Cents,
+    opening: pricing::Opening,
+    /// The adjustments the opening records (their operation is set when posted).
+    adjustments: Vec<AdjustmentRow>,
+    tips: Vec<(Uuid, i64)>,
+}
+
+impl Plan {
+    /// The charge as [`get`] would read it right after the creation, for `patient`;
+    /// `None` for a charge with tips, which are posted on top (changing its balance).
+    fn charge(&self, patient: Patient) -> Result<Option<Charge>, ServiceError> {
+        if !self.tips.is_empty() {
+            return Ok(None);
+        }
+        written_charge(
+            &self.row,
+            patient,
+            self.opening.outstanding,
+            &self.lines,
+            self.catalogue.iter().chain(&self.new_items).cloned(),
+            self.adjustments.clone(),
+        )
+        .map(Some)
+    }
+}
+
+/// Prices `new`'s lines against `catalogue` (the tenant's items its lines name) and opens
+/// it: every row the creation writes, or the input's error.
+fn plan(tenant_id: Uuid, new: NewCharge, catalogue: &[ItemRow]) -> Result<Plan, ServiceError> {
+    check_quantities(&new)?;
     let find_item = |id: &Uuid| {
         catalogue
             .iter()
@@ -343,8 +465,7 @@ pub(crate) async fn create_for_locked_patient(
     // Resolve each line: its catalogue item (existing or new) and unit price.
     let mut resolved: Vec<(Option<Uuid>, Option<String>, i64)> =
         Vec::with_capacity(new.lines.len());
-    // Items this charge created inline, for the lines that name them.
-    let mut inserted_items: Vec<ItemRow> = Vec::new();
+    let mut new_items: Vec<ItemRow> = Vec::new();
     for (index, line) in new.lines.iter().enumerate() {
         let resolved_line = match &line.item {
             LineItem::Existing(id) => {
@@ -358,9 +479,8 @@ pub(crate) async fn create_for_locked_patient(
                     }
                     other => other,
                 })?;
-                copay_store::items::insert(tx, &row).await?;
                 let line = (Some(row.id), None, row.price);
-                inserted_items.push(row);
+                new_items.push(row);
                 line
             }
             LineItem::Priced {
@@ -434,16 +554,6 @@ pub(crate) async fn create_for_locked_patient(
         created_at: now,
         updated_at: now,
     };
-    if let Err(error) = rows::insert(tx, &row).await {
-        return Err(if error.is_unique_violation() {
-            ServiceError::DuplicateExternalId {
-                entity: ENTITY,
-                external_id: row.external_id.clone().unwrap_or_default(),
-            }
-        } else {
-            error.into()
-        });
-    }
     let lines: Vec<ChargeItemRow> = new
         .lines
         .iter()
@@ -468,6 +578,79 @@ pub(crate) async fn create_for_locked_patient(
             },
         )
         .collect();
+    let adjustments = [
+        (
+            opening.settled_externally,
+            AdjustmentKind::ExternalSettlement,
+            "settled before the charge reached copay",
+        ),
+        (
+            opening.written_off,
+            AdjustmentKind::WriteOff,
+            "written off when the charge was created",
+        ),
+    ]
+    .into_iter()
+    .filter(|(amount, _, _)| amount.is_positive())
+    .map(|(amount, kind, reason)| AdjustmentRow {
+        id: Uuid::now_v7(),
+        tenant_id,
+        charge_id: row.id,
+        amount: -amount.get(),
+        adjustment_type: kind.as_str().to_string(),
+        reason: Some(reason.to_string()),
+        provider_id: None,
+        location_id: None,
+        operation_id: None,
+        created_at: now,
+    })
+    .collect();
+    Ok(Plan {
+        row,
+        lines,
+        new_items,
+        catalogue: catalogue.to_vec(),
+        gross: priced.gross,
+        discounts: priced.discounts,
+        opening,
+        adjustments,
+        tips: new.tips,
+    })
+}
+
+/// Writes a planned charge: its new items, row and lines, its postings and opening
+/// adjustments, its tips, and its `CHARGE_CREATED` event (with bodies from `rendered`,
+/// when the caller rendered them).
+async fn write(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    plan: Plan,
+    rendered: Option<&crate::events::RenderedData>,
+) -> Result<Created, ServiceError> {
+    let Plan {
+        row,
+        lines,
+        new_items,
+        gross,
+        discounts,
+        opening,
+        adjustments,
+        tips,
+        ..
+    } = plan;
+    for item in &new_items {
+        copay_store::items::insert(tx, item).await?;
+    }
+    if let Err(error) = rows::insert(tx, &row).await {
+        return Err(if error.is_unique_violation() {
+            ServiceError::DuplicateExternalId {
+                entity: ENTITY,
+                external_id: row.external_id.clone().unwrap_or_default(),
+            }
+        } else {
+            error.into()
+        });
+    }
     rows::insert_items(tx, &lines).await?;
 
     let accounts = charge_accounts(tx, tenant_id, row.id).await?;
@@ -477,14 +660,14 @@ pub(crate) async fn create_for_locked_patient(
         TransferKind::ChargeCreated,
         accounts.revenue,
         accounts.receivable,
-        priced.gross,
+        gross,
     )?;
     transfer(
         &mut transfers,
         TransferKind::Discount,
         accounts.receivable,
         accounts.discounts,
-        priced.discounts,
+        discounts,
     )?;
     transfer(
         &mut transfers,
@@ -505,52 +688,14 @@ pub(crate) async fn create_for_locked_patient(
     } else {
         Some(post_operation(tx, tenant_id, "charge_created", &transfers).await?)
     };
-    let mut adjustments = Vec::new();
-    for (amount, kind, reason) in [
-        (
-            opening.settled_externally,
-            AdjustmentKind::ExternalSettlement,
-            "settled before the charge reached copay",
-        ),
-        (
-            opening.written_off,
-            AdjustmentKind::WriteOff,
-            "written off when the charge was created",
-        ),
-    ] {
-        if amount.is_positive() {
-            let adjustment = AdjustmentRow {
-                id: Uuid::now_v7(),
-                tenant_id,
-                charge_id: row.id,
-                amount: -amount.get(),
-                adjustment_type: kind.as_str().to_string(),
-                reason: Some(reason.to_string()),
-                provider_id: None,
-                location_id: None,
-                operation_id,
-                created_at: now,
-            };
-            rows::insert_adjustment(tx, &adjustment).await?;
-            adjustments.push(adjustment);
-        }
+    for mut adjustment in adjustments {
+        adjustment.operation_id = operation_id;
+        rows::insert_adjustment(tx, &adjustment).await?;
     }
-    let owed = new
-        .tips
+    let owed = tips
         .is_empty()
         .then_some((accounts.receivable, opening.outstanding));
-    let charge = match (patient, owed) {
-        (Some(patient), Some((_, outstanding))) => Some(written_charge(
-            &row,
-            patient,
-            outstanding,
-            &lines,
-            catalogue.into_iter().chain(inserted_items),
-            adjustments,
-        )?),
-        _ => None,
-    };
-    for (index, (provider_id, amount)) in new.tips.into_iter().enumerate() {
+    for (index, (provider_id, amount)) in tips.into_iter().enumerate() {
         let tip = crate::tips::NewTip {
             charge_id: row.id,
             provider_id,
@@ -568,12 +713,12 @@ pub(crate) async fn create_for_locked_patient(
     crate::events::record_with_snapshot_in_tx(
         tx,
         tenant_id,
-        &[crate::events::EventType::ChargeCreated],
+        &[CREATED],
         crate::events::Subject::Charge(row.id),
-        charge.as_ref().map(crate::events::Snapshot::Charge),
+        rendered,
     )
     .await?;
-    Ok(Created { row, owed, charge })
+    Ok(Created { row, owed })
 }
 
 /// A charge as [`get`] would read it right after its creation, from the rows the creation

@@ -278,39 +278,57 @@ pub enum Snapshot<'a> {
     Charge(&'a crate::charges::Charge),
 }
 
-/// [`record_many_in_tx`], given the object as it stands after the change. When the
-/// tenant's webhooks subscribed to these events last time (see [`body_hints`]), their
-/// bodies are rendered from `snapshot` and written with the deliveries, so the worker
-/// neither reads the object back nor takes a write turn to store them.
+/// The `data` of an event's bodies, rendered from a [`Snapshot`] (as the body's JSON
+/// text) for each webhook generation that received such events last time
+/// ([`body_hints`]). Rendering is the costly part of a body, so a use case may do it
+/// before its transaction, outside SQLite's one writer; the envelope around it (with
+/// the event's id and time) is rendered in the transaction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RenderedData {
+    v1: Option<String>,
+    other: Option<String>,
+}
+
+/// Renders `snapshot` as the `data` of an `event_type` event of the tenant, for the
+/// generations its webhooks subscribed with last time (none: nothing is rendered).
+pub fn render_snapshot(
+    tenant_id: Uuid,
+    event_type: EventType,
+    snapshot: Snapshot<'_>,
+) -> RenderedData {
+    let sources = body_hints::sources(tenant_id, event_type);
+    let renderer = renderer();
+    let render = |source: u8, generation: Generation| {
+        if sources & source == 0 {
+            return None;
+        }
+        let data = renderer.snapshot_data(snapshot, generation)?;
+        String::from_utf8(crate::webhook_signing::to_python_json(&data)).ok()
+    };
+    RenderedData {
+        v1: render(rows::SOURCE_V1, Generation::V1),
+        other: render(rows::SOURCE_OTHER, Generation::V2),
+    }
+}
+
+/// [`record_many_in_tx`], given the object's `data` as it stands after the change
+/// ([`render_snapshot`]). The bodies of the generations rendered are written with the
+/// deliveries, so the worker neither reads the object back nor takes a write turn to
+/// store them. The hints the rendering went by are refreshed here for the next event.
 pub async fn record_with_snapshot_in_tx(
     tx: &mut Tx,
     tenant_id: Uuid,
     event_types: &[EventType],
     subject: Subject,
-    snapshot: Option<Snapshot<'_>>,
+    rendered: Option<&RenderedData>,
 ) -> Result<(), ServiceError> {
     let Some(first_type) = event_types.first().copied() else {
         return Ok(());
     };
     let at = copay_store::now();
-    let sources = match snapshot {
-        Some(_) => body_hints::sources(tenant_id, first_type),
-        None => 0,
-    };
     let renderer = renderer();
-    let data_of = |source: u8| -> Option<Value> {
-        let generation = if source == rows::SOURCE_V1 {
-            Generation::V1
-        } else {
-            Generation::V2
-        };
-        match snapshot {
-            Some(snapshot) if sources & source != 0 => renderer.snapshot_data(snapshot, generation),
-            _ => None,
-        }
-    };
-    let data_v1 = data_of(rows::SOURCE_V1);
-    let data_other = data_of(rows::SOURCE_OTHER);
+    let data_v1 = rendered.and_then(|data| data.v1.as_deref());
+    let data_other = rendered.and_then(|data| data.other.as_deref());
     // Nearly every tenant has a few webhooks: choosing the subscribed ones and writing the
     // rows is then one round trip in the business transaction.
     let planned: Vec<PlannedEvent> = event_types
@@ -324,13 +342,10 @@ pub async fn record_with_snapshot_in_tx(
                 created_at: at,
                 generation: Generation::V1,
             };
-            let body_v1 = data_v1
-                .as_ref()
-                .and_then(|data| body_template(renderer.as_ref(), &event, data));
+            let body_v1 = data_v1.and_then(|data| body_template(renderer.as_ref(), &event, data));
             event.generation = Generation::V2;
-            let body_other = data_other
-                .as_ref()
-                .and_then(|data| body_template(renderer.as_ref(), &event, data));
+            let body_other =
+                data_other.and_then(|data| body_template(renderer.as_ref(), &event, data));
             PlannedEvent {
                 id: event.event_id,
                 event_type: event.event_type,
@@ -345,7 +360,7 @@ pub async fn record_with_snapshot_in_tx(
         .map(|_| Uuid::now_v7())
         .collect();
     let recorded = rows::record_events(tx, tenant_id, &planned, &delivery_ids, at).await?;
-    if snapshot.is_some() {
+    if rendered.is_some() {
         // With more webhooks than fit the one statement, the fallback below writes no
         // bodies: rendering for it would be wasted.
         let sources = if recorded.fits { recorded.sources } else { 0 };
@@ -432,27 +447,38 @@ pub trait PayloadRenderer: Send + Sync {
     fn envelope(&self, delivery_id: Uuid, event: &EventToRender, data: Value) -> Value;
 }
 
-/// The body of each delivery of `event` with `data`, split around its delivery id: the
-/// envelope is rendered once with a stand-in id, which occurs nowhere else in the body.
+/// The body of each delivery of `event` with `data` (its JSON text), split around its
+/// delivery id: the envelope is rendered once with stand-ins for the delivery id and for
+/// `data`, which occur nowhere else in it; `data` is then put in its stand-in's place,
+/// which gives the bytes rendering the whole would (the JSON is compact, so a value's
+/// text does not depend on where it sits).
 fn body_template(
     renderer: &dyn PayloadRenderer,
     event: &EventToRender,
-    data: &Value,
+    data: &str,
 ) -> Option<BodyTemplate> {
-    let stand_in = Uuid::new_v4();
-    let body =
-        crate::webhook_signing::to_python_json(&renderer.envelope(stand_in, event, data.clone()));
-    let body = String::from_utf8(body).ok()?;
-    let stand_in = stand_in.to_string();
-    let (before, after) = body.split_once(&stand_in)?;
-    // A second occurrence would leave that one unreplaced: render in the worker instead.
-    if after.contains(&stand_in) {
-        return None;
-    }
+    let delivery_stand_in = Uuid::new_v4();
+    let data_stand_in = Uuid::new_v4().to_string();
+    let envelope = renderer.envelope(
+        delivery_stand_in,
+        event,
+        Value::String(data_stand_in.clone()),
+    );
+    let envelope = String::from_utf8(crate::webhook_signing::to_python_json(&envelope)).ok()?;
+    let (head, tail) = split_once_only(&envelope, &format!("\"{data_stand_in}\""))?;
+    let body = [head, data, tail].concat();
+    let (before, after) = split_once_only(&body, &delivery_stand_in.to_string())?;
     Some(BodyTemplate {
         before: before.to_string(),
         after: after.to_string(),
     })
+}
+
+/// `text` around the one occurrence of `stand_in`; `None` when it occurs more than once
+/// (a second would be left unreplaced: the worker renders such a body instead) or never.
+fn split_once_only<'a>(text: &'a str, stand_in: &str) -> Option<(&'a str, &'a str)> {
+    let (before, after) = text.split_once(stand_in)?;
+    (!after.contains(stand_in)).then_some((before, after))
 }
 
 /// Which webhook sources subscribed, last time, to an event type of a tenant: the

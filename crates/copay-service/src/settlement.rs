@@ -265,15 +265,14 @@ pub async fn settle(
     let mut created: Vec<charges::Created> = Vec::new();
     if overpayment > 0 {
         let purchase = credit_purchase(patient_id, overpayment);
-        created.push(charges::create_for_locked_patient(&mut tx, tenant_id, purchase, None).await?);
+        created.push(charges::create_for_locked_patient(&mut tx, tenant_id, purchase).await?);
         charge_ids.push(created[created.len() - 1].row.id);
     }
     for charge in settlement.charges {
         charge_ids.push(match charge {
             SettledCharge::Existing(id) => id,
             SettledCharge::New(new) => {
-                let charge =
-                    charges::create_for_locked_patient(&mut tx, tenant_id, *new, None).await?;
+                let charge = charges::create_for_locked_patient(&mut tx, tenant_id, *new).await?;
                 let id = charge.row.id;
                 created.push(charge);
                 id

@@ -119,6 +119,20 @@ pub async fn get_many_in_tx(
     Ok(rows)
 }
 
+/// The tenant's items among `ids`, read beside the writer (those it lacks are left out).
+pub async fn get_many(store: &Store, tenant_id: Uuid, ids: &[Uuid]) -> StoreResult<Vec<ItemRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = on_db!(store, pool => {
+        let mut qb = sqlx::QueryBuilder::new(select_item!("WHERE tenant_id = "));
+        qb.push_bind(tenant_id);
+        push_in!(qb, "id", ids);
+        qb.build_query_as::<ItemRow>().fetch_all(pool).await
+    })?;
+    Ok(rows)
+}
+
 /// Narrowing for the catalogue list. Text filters match anywhere, without case.
 #[derive(Debug, Clone, Default)]
 pub struct ItemQuery {

@@ -380,7 +380,12 @@ pub async fn record_events(
         Tx::Sqlite(tx) => {
             // Per event: the event if a webhook subscribes, then its deliveries; all guarded
             // by the tenant having at most INLINE_WEBHOOKS active webhooks; the last
-            // statement answers whether it had, and the sources subscribed.
+            // statement answers whether it had, and the sources subscribed. The statements
+            // run in SQLite's one writer, so each is kept cheap: a subscription is found
+            // with `instr` on the stored JSON array (it holds only event type names, which
+            // need no escaping, so `"TYPE"` with its quotes matches exactly one element),
+            // and an event's delivery ids are two binds (their bytes and their text, cut
+            // by the webhook's rank) instead of a row of binds per id.
             let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
             let fits = |query: &mut sqlx::QueryBuilder<sqlx::Sqlite>| {
                 query.push("(SELECT COUNT(*) FROM webhooks WHERE tenant_id = ");
@@ -388,20 +393,15 @@ pub async fn record_events(
                 query.push(" AND archived = FALSE) <= ");
                 query.push_bind(inline);
             };
-            let subscribed = |query: &mut sqlx::QueryBuilder<sqlx::Sqlite>, event_type: &str| {
-                query.push(
-                    "SELECT w.id, w.source, row_number() OVER (ORDER BY w.id) AS n FROM webhooks w \
-                     WHERE w.tenant_id = ",
-                );
+            let subscribed = |query: &mut sqlx::QueryBuilder<sqlx::Sqlite>, needle: &str| {
+                query.push(" FROM webhooks w WHERE w.tenant_id = ");
                 query.push_bind(tenant_id);
-                query.push(
-                    " AND w.archived = FALSE AND EXISTS (SELECT 1 FROM json_each(w.subscriptions) s \
-                     WHERE s.value = ",
-                );
-                query.push_bind(event_type.to_string());
-                query.push(")");
+                query.push(" AND w.archived = FALSE AND instr(w.subscriptions, ");
+                query.push_bind(needle.to_string());
+                query.push(") > 0");
             };
             for (event, ids) in events.iter().zip(delivery_ids.chunks(INLINE_WEBHOOKS)) {
+                let needle = format!("\"{}\"", event.event_type);
                 query.push(
                     "INSERT INTO webhook_events (id, tenant_id, event_type, subject_kind, \
                      subject_id, created_at) SELECT ",
@@ -413,36 +413,39 @@ pub async fn record_events(
                 query.push_bind(event.subject_id.clone()).push(", ");
                 query.push_bind(at).push(" WHERE ");
                 fits(&mut query);
-                query.push(" AND EXISTS (");
-                subscribed(&mut query, &event.event_type);
+                query.push(" AND EXISTS (SELECT 1");
+                subscribed(&mut query, &needle);
                 query.push("); ");
                 let (v1_before, v1_after) = template(&event.body_v1);
                 let (other_before, other_after) = template(&event.body_other);
+                let id_bytes: Vec<u8> = ids.iter().flat_map(|id| *id.as_bytes()).collect();
+                let id_text: String = ids.iter().map(|id| id.hyphenated().to_string()).collect();
                 query.push(
                     "INSERT INTO webhook_deliveries (id, tenant_id, webhook_id, event_id, \
                      event_type, body, status, attempts, next_attempt_ms, created_at) \
-                     SELECT ids.column2, ",
+                     SELECT substr(",
                 );
+                query.push_bind(id_bytes).push(", subs.n * 16 - 15, 16), ");
                 query.push_bind(tenant_id).push(", subs.id, ");
                 query.push_bind(event.id).push(", ");
                 query.push_bind(event.event_type.clone());
                 query.push(", CAST(CASE WHEN subs.source = 'v1' THEN ");
-                query.push_bind(v1_before).push(" || ids.column3 || ");
+                query.push_bind(v1_before).push(" || subs.id_text || ");
                 query.push_bind(v1_after).push(" ELSE ");
-                query.push_bind(other_before).push(" || ids.column3 || ");
+                query.push_bind(other_before).push(" || subs.id_text || ");
                 query.push_bind(other_after);
                 query.push(" END AS BLOB), 'pending', 0, ");
                 query.push_bind(due_ms(at)).push(", ");
-                query.push_bind(at).push(" FROM (");
-                subscribed(&mut query, &event.event_type);
-                query.push(") AS subs JOIN (");
-                query.push_values(ids.iter().enumerate(), |mut values, (position, id)| {
-                    values
-                        .push_bind(i64::try_from(position + 1).unwrap_or(i64::MAX))
-                        .push_bind(*id)
-                        .push_bind(id.to_string());
-                });
-                query.push(") AS ids ON ids.column1 = subs.n WHERE ");
+                query.push_bind(at).push(" FROM (SELECT ranked.*, substr(");
+                query.push_bind(id_text);
+                query.push(
+                    ", ranked.n * 36 - 35, 36) AS id_text FROM (SELECT w.id, w.source, \
+                     row_number() OVER (ORDER BY w.id) AS n",
+                );
+                subscribed(&mut query, &needle);
+                query.push(") AS ranked) AS subs WHERE subs.n <= ");
+                query.push_bind(i64::try_from(ids.len()).unwrap_or(0));
+                query.push(" AND ");
                 fits(&mut query);
                 query.push("; ");
             }
@@ -453,15 +456,14 @@ pub async fn record_events(
                  FROM webhooks w WHERE w.tenant_id = ",
             );
             query.push_bind(tenant_id);
-            query.push(
-                " AND w.archived = FALSE AND EXISTS (SELECT 1 FROM json_each(w.subscriptions) s \
-                 WHERE s.value IN (",
-            );
-            let mut types = query.separated(", ");
+            query.push(" AND w.archived = FALSE AND (");
+            let mut types = query.separated(" OR ");
             for event in events {
-                types.push_bind(event.event_type.clone());
+                types.push("instr(w.subscriptions, ");
+                types.push_bind_unseparated(format!("\"{}\"", event.event_type));
+                types.push_unseparated(") > 0");
             }
-            query.push(")))");
+            query.push("))");
             query.build_query_as().fetch_one(&mut **tx).await?
         }
     };

@@ -84,6 +84,18 @@ mod idle_worker {
         let app = TestApp::start_with(Backend::Postgres, idle).await;
         super::charge_bodies_render_in_the_charges_transaction(app).await;
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_charge_shows_changes_made_while_it_was_prepared_sqlite() {
+        let app = TestApp::start_with(Backend::Sqlite, idle).await;
+        super::a_charge_shows_changes_made_while_it_was_prepared(app).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_charge_shows_changes_made_while_it_was_prepared_postgres() {
+        let app = TestApp::start_with(Backend::Postgres, idle).await;
+        super::a_charge_shows_changes_made_while_it_was_prepared(app).await;
+    }
 }
 
 fn fast(config: &mut ServerConfig) {
@@ -1570,5 +1582,124 @@ async fn charge_bodies_render_in_the_charges_transaction(app: TestApp) {
             .len(),
         2
     );
+    app.stop().await;
+}
+
+/// A charge is worked out (and its webhook body rendered) before its transaction. When
+/// the patient or a catalogue item it names changes in between, the transaction sees it:
+/// the charge is priced at the new price, shows the patient as they now are, and so does
+/// the body written with it.
+async fn a_charge_shows_changes_made_while_it_was_prepared(app: TestApp) {
+    use copay_domain::pricing::Percent;
+    use copay_service::charges::{self, LineItem, NewCharge, NewChargeLine};
+
+    let tenant = app.tenant("acme").await;
+    let url = "http://127.0.0.1:9/hook";
+    let webhook = create_webhook(&app, &tenant, "/webhook/decoda", url, &["CHARGE_CREATED"]).await;
+    let patient = create_patient(&app, &tenant, "Ada").await;
+    let (status, item) = decoda(
+        &app,
+        &tenant,
+        Method::POST,
+        "/v1/item/create",
+        Some(json!({"name": "Visit", "price": 12500})),
+    )
+    .await;
+    assert_eq!(status, 200, "{item}");
+    // A first charge teaches the server that this tenant's webhooks take CHARGE_CREATED;
+    // its own body is left to the (sleeping) worker.
+    let (status, first) = decoda(
+        &app,
+        &tenant,
+        Method::POST,
+        "/v1/charge/create",
+        Some(json!({"patientId": patient, "customAmount": 100, "totalOutstanding": 100})),
+    )
+    .await;
+    assert_eq!(status, 200, "{first}");
+
+    let ctx = copay_service::TenantCtx {
+        tenant_id: tenant.tenant_id.parse().expect("tenant id"),
+        slug: tenant.slug.clone(),
+        credential_id: uuid::Uuid::nil(),
+    };
+    let item_id: uuid::Uuid = item["id"].as_str().expect("item id").parse().expect("uuid");
+    let new = NewCharge {
+        patient_id: patient.parse().expect("patient id"),
+        total_outstanding: 25000,
+        custom_amount: 0,
+        lines: vec![NewChargeLine::plain(LineItem::Existing(item_id), 2)],
+        discount_amount: 0,
+        discount_percentage: Percent::ZERO,
+        status: None,
+        description: None,
+        external_id: None,
+        external_created_date: None,
+        rule_set_id: None,
+        meta: None,
+        attributes: serde_json::Map::new(),
+        stated_total: None,
+        tips: Vec::new(),
+    };
+    let prepared = charges::prepare(app.store(), &ctx, new)
+        .await
+        .expect("prepared");
+    // Meanwhile the patient is renamed and the item's price goes up.
+    let (status, renamed) = decoda(
+        &app,
+        &tenant,
+        Method::PUT,
+        &format!("/v1/patient/update/{patient}"),
+        Some(json!({"firstName": "Eve"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{renamed}");
+    let (status, repriced) = decoda(
+        &app,
+        &tenant,
+        Method::PUT,
+        &format!("/v1/item/update/{item_id}"),
+        Some(json!({"price": 15000})),
+    )
+    .await;
+    assert_eq!(status, 200, "{repriced}");
+
+    let charge = charges::create_prepared(app.store(), &ctx, prepared)
+        .await
+        .expect("created");
+    // 2 × 15000, of which 25000 owed and 5000 settled before.
+    assert_eq!(charge.total, 30000);
+    assert_eq!(charge.total_outstanding, 25000);
+    assert_eq!(charge.patient.first_name.as_deref(), Some("Eve"));
+    let id = charge.id.to_string();
+    let (status, read) = decoda(
+        &app,
+        &tenant,
+        Method::GET,
+        &format!("/v1/charge/get/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read["total"], 30000, "{read}");
+    assert_eq!(read["totalOutstanding"], 25000, "{read}");
+    assert_eq!(read["patient"]["firstName"], "Eve", "{read}");
+
+    // Its body was written in its transaction (only the first charge's waits for the
+    // worker), and it shows the charge as written.
+    let first_id = first["id"].as_str().expect("first id").to_string();
+    assert_eq!(unrendered_subjects(&app).await, [first_id]);
+    let list = deliveries(&app, &tenant, "/webhook/decoda", &webhook).await;
+    let delivery = list
+        .iter()
+        .find(|d| d["data"]["id"] == id.as_str())
+        .unwrap_or_else(|| panic!("no delivery of {id}: {list:#?}"));
+    let data = serde_json::to_string(&delivery["data"]).expect("json");
+    assert!(data.contains("30000") && data.contains("25000"), "{data}");
+    assert!(
+        data.contains("\"Eve\"") && !data.contains("\"Ada\""),
+        "{data}"
+    );
+    assert!(app.verify().await.violations.is_empty());
     app.stop().await;
 }
