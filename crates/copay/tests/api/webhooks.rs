@@ -294,6 +294,20 @@ async fn create_webhook(
     body
 }
 
+/// A catalogue item "Visit" at `price` cents.
+async fn create_item(app: &TestApp, tenant: &Tenant, price: i64) -> Value {
+    let (status, item) = decoda(
+        app,
+        tenant,
+        Method::POST,
+        "/v1/item/create",
+        Some(json!({"name": "Visit", "price": price})),
+    )
+    .await;
+    assert_eq!(status, 200, "{item}");
+    item
+}
+
 async fn create_patient(app: &TestApp, tenant: &Tenant, first: &str) -> String {
     let (status, body) = decoda(
         app,
@@ -1499,15 +1513,7 @@ async fn charge_bodies_render_in_the_charges_transaction(app: TestApp) {
     let v1 = create_webhook(&app, &tenant, "/v1/webhook", url, &["CHARGE_CREATED"]).await;
     let v2 = create_webhook(&app, &tenant, "/webhook/decoda", url, &["CHARGE_CREATED"]).await;
     let patient = create_patient(&app, &tenant, "Ada").await;
-    let (status, item) = decoda(
-        &app,
-        &tenant,
-        Method::POST,
-        "/v1/item/create",
-        Some(json!({"name": "Visit", "price": 12500})),
-    )
-    .await;
-    assert_eq!(status, 200, "{item}");
+    let item = create_item(&app, &tenant, 12500).await;
     // 2 × 12500 + 500 = 25500, less 10 % = 22950; 20000 owed, 2950 settled before.
     let body = json!({"patientId": patient, "totalOutstanding": 20000, "customAmount": 500,
         "items": [{"itemId": item["id"], "quantity": 2}], "discountPercentage": 10,
@@ -1597,15 +1603,7 @@ async fn a_charge_shows_changes_made_while_it_was_prepared(app: TestApp) {
     let url = "http://127.0.0.1:9/hook";
     let webhook = create_webhook(&app, &tenant, "/webhook/decoda", url, &["CHARGE_CREATED"]).await;
     let patient = create_patient(&app, &tenant, "Ada").await;
-    let (status, item) = decoda(
-        &app,
-        &tenant,
-        Method::POST,
-        "/v1/item/create",
-        Some(json!({"name": "Visit", "price": 12500})),
-    )
-    .await;
-    assert_eq!(status, 200, "{item}");
+    let item = create_item(&app, &tenant, 12500).await;
     // A first charge teaches the server that this tenant's webhooks take CHARGE_CREATED;
     // its own body is left to the (sleeping) worker.
     let (status, first) = decoda(
