@@ -646,3 +646,64 @@ pub async fn render_pending(store: &Store, limit: i64) -> Result<usize, ServiceE
 fn same_data(a: &EventToRender, b: &EventToRender) -> bool {
     a.event_id == b.event_id && a.generation == b.generation
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+    use time::OffsetDateTime;
+    use uuid::Uuid;
+
+    use super::{EventToRender, Generation, PayloadRenderer, RenderFuture, Subject, body_template};
+    use crate::webhook_signing::to_python_json;
+
+    /// The envelope shape the Decoda renderer writes (sorted keys, data nested).
+    struct Envelope;
+
+    impl PayloadRenderer for Envelope {
+        fn data<'a>(&'a self, _: &'a copay_store::Store, _: &'a EventToRender) -> RenderFuture<'a> {
+            Box::pin(async { Ok(Value::Null) })
+        }
+
+        fn envelope(&self, delivery_id: Uuid, event: &EventToRender, data: Value) -> Value {
+            json!({
+                "id": delivery_id.to_string(),
+                "type": event.event_type,
+                "data": data,
+                "createdDate": "2026-12-04T00:00:00Z",
+                "alertId": event.event_id.to_string(),
+            })
+        }
+    }
+
+    #[test]
+    fn a_body_from_rendered_data_is_the_body_rendered_whole() {
+        let event = EventToRender {
+            tenant_id: Uuid::now_v7(),
+            event_id: Uuid::now_v7(),
+            event_type: "CHARGE_CREATED".to_string(),
+            subject: Subject::Charge(Uuid::now_v7()),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            generation: Generation::V2,
+        };
+        let data = json!({
+            "id": "c-1", "total": 25500, "patient": {"firstName": "Zoë", "lastName": "O\"Neil"},
+            "items": [{"quantity": 2, "name": "Visit 😀"}, {"quantity": 1, "name": null}],
+            "meta": {}, "tags": [], "note": "line\nbreak/\u{7f}",
+        });
+        let text = String::from_utf8(to_python_json(&data)).expect("ascii");
+        let template = body_template(&Envelope, &event, &text).expect("template");
+        let delivery = Uuid::now_v7();
+        let spliced = format!("{}{delivery}{}", template.before, template.after);
+        let whole = to_python_json(&Envelope.envelope(delivery, &event, data));
+        assert_eq!(spliced.as_bytes(), whole.as_slice());
+    }
+
+    #[test]
+    fn a_stand_in_found_twice_or_never_is_not_split() {
+        // A second occurrence would be left unreplaced: such a body is rendered by the
+        // worker instead.
+        assert_eq!(super::split_once_only("a-x-b-x-c", "-x-"), None);
+        assert_eq!(super::split_once_only("abc", "-x-"), None);
+        assert_eq!(super::split_once_only("a-x-b", "-x-"), Some(("a", "b")));
+    }
+}
