@@ -16,7 +16,9 @@ use copay_store::charges::{
     self as rows, AdjustmentRow, ChargeItemRow, ChargeQuery, ChargeRow, ChargeWithBalance,
 };
 use copay_store::items::ItemRow;
-use copay_store::ledger::{account_balance, ensure_account, ensure_accounts, post_operation};
+use copay_store::ledger::{
+    account_balance, ensure_account, ensure_and_lock_accounts, post_locked, post_operation,
+};
 use copay_store::{Json, Store, Tx};
 
 use crate::items::{self, Item, NewItem};
@@ -199,6 +201,8 @@ fn pricing_error(field: &str, error: PricingError) -> ServiceError {
 
 /// The five accounts a charge's own postings touch.
 struct ChargeAccounts {
+    /// All five as read (and those that keep a balance locked) for the posting.
+    locked: HashMap<Uuid, copay_domain::ledger::Account>,
     receivable: Uuid,
     revenue: Uuid,
     discounts: Uuid,
@@ -211,8 +215,9 @@ async fn charge_accounts(
     tenant_id: Uuid,
     charge_id: Uuid,
 ) -> Result<ChargeAccounts, ServiceError> {
-    // One lookup for all five (the tenant's four are open after its first charge).
-    let ids = ensure_accounts(
+    // One lookup for all five (the tenant's four are open after its first charge), which
+    // also reads them for the posting.
+    let (ids, locked) = ensure_and_lock_accounts(
         tx,
         tenant_id,
         &[
@@ -232,6 +237,7 @@ async fn charge_accounts(
             external_settlements,
             write_offs,
         ] => Ok(ChargeAccounts {
+            locked,
             receivable,
             revenue,
             discounts,
@@ -686,7 +692,16 @@ async fn write(
     let operation_id = if transfers.is_empty() {
         None
     } else {
-        Some(post_operation(tx, tenant_id, "charge_created", &transfers).await?)
+        Some(
+            post_locked(
+                tx,
+                tenant_id,
+                &accounts.locked,
+                "charge_created",
+                &transfers,
+            )
+            .await?,
+        )
     };
     for mut adjustment in adjustments {
         adjustment.operation_id = operation_id;

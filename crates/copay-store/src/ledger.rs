@@ -102,8 +102,21 @@ pub async fn ensure_accounts(
     tenant_id: Uuid,
     wanted: &[(AccountKind, Uuid, &str)],
 ) -> StoreResult<Vec<AccountId>> {
+    let (ids, _) = ensure_and_read_accounts(tx, tenant_id, wanted).await?;
+    Ok(ids)
+}
+
+/// [`ensure_accounts`], also answering each account as read (an account opened here
+/// reads with a zero balance). Without a lock on PostgreSQL; on SQLite, where
+/// `BEGIN IMMEDIATE` already holds the write lock, it is what [`ensure_and_lock_accounts`]
+/// answers, in one read instead of two.
+async fn ensure_and_read_accounts(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    wanted: &[(AccountKind, Uuid, &str)],
+) -> StoreResult<(Vec<AccountId>, HashMap<AccountId, Account>)> {
     if wanted.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), HashMap::new()));
     }
     let mut owners: Vec<Uuid> = wanted.iter().map(|(_, owner, _)| *owner).collect();
     owners.sort();
@@ -111,9 +124,9 @@ pub async fn ensure_accounts(
     let mut kinds: Vec<&str> = wanted.iter().map(|(kind, _, _)| kind.as_str()).collect();
     kinds.sort();
     kinds.dedup();
-    let found: Vec<(Uuid, String, Uuid, String)> = on_tx!(tx, conn => {
+    let mut found: Vec<(Uuid, String, Uuid, String, i64)> = on_tx!(tx, conn => {
         let mut query = sqlx::QueryBuilder::new(
-            "SELECT id, kind, owner_id, qualifier FROM ledger_accounts WHERE tenant_id = ",
+            "SELECT id, kind, owner_id, qualifier, balance FROM ledger_accounts WHERE tenant_id = ",
         );
         query.push_bind(tenant_id);
         push_in!(query, "kind", kinds);
@@ -121,16 +134,34 @@ pub async fn ensure_accounts(
         query.build_query_as().fetch_all(conn).await
     })?;
     let mut ids = Vec::with_capacity(wanted.len());
+    let mut accounts = HashMap::with_capacity(wanted.len());
     for (kind, owner, qualifier) in wanted {
-        let known = found.iter().find(|(_, k, o, q)| {
+        let known = found.iter().find(|(_, k, o, q, _)| {
             k.as_str() == kind.as_str() && o == owner && q.as_str() == *qualifier
         });
-        ids.push(match known {
-            Some((id, ..)) => *id,
-            None => open_account(tx, tenant_id, *kind, *owner, qualifier).await?,
-        });
+        let account = match known {
+            Some((id, kind, _, _, balance)) => to_account((*id, kind.clone(), *balance))?,
+            None => {
+                let id = open_account(tx, tenant_id, *kind, *owner, qualifier).await?;
+                // Found from now on, should the same account be asked for twice.
+                found.push((
+                    id,
+                    kind.as_str().to_string(),
+                    *owner,
+                    qualifier.to_string(),
+                    0,
+                ));
+                Account {
+                    id,
+                    kind: *kind,
+                    balance: Cents::ZERO,
+                }
+            }
+        };
+        ids.push(account.id);
+        accounts.insert(account.id, account);
     }
-    Ok(ids)
+    Ok((ids, accounts))
 }
 
 fn to_account((id, kind, balance): (Uuid, String, i64)) -> StoreResult<Account> {
@@ -220,9 +251,7 @@ pub async fn ensure_and_lock_accounts(
     wanted: &[(AccountKind, Uuid, &str)],
 ) -> StoreResult<(Vec<AccountId>, HashMap<AccountId, Account>)> {
     let Tx::Postgres(pg) = tx else {
-        let ids = ensure_accounts(tx, tenant_id, wanted).await?;
-        let accounts = lock_accounts(tx, tenant_id, &ids).await?;
-        return Ok((ids, accounts));
+        return ensure_and_read_accounts(tx, tenant_id, wanted).await;
     };
     if wanted.is_empty() {
         return Ok((Vec::new(), HashMap::new()));
@@ -378,10 +407,9 @@ pub fn plan_posting(
     })
 }
 
-/// Writes a planned posting: the operation, its transfers and the changed balances. On
-/// PostgreSQL that is one statement ([`push_posting_ctes`]); on SQLite the operation, all
-/// transfers in one statement and all balances in another (fewer round trips while the
-/// accounts are locked).
+/// Writes a planned posting: the operation, its transfers and the changed balances, in
+/// one round trip: on PostgreSQL one statement ([`push_posting_ctes`]); on SQLite three
+/// (the operation, all transfers, all balances) sent together.
 pub async fn write_posting(tx: &mut Tx, tenant_id: Uuid, posting: &Posting) -> StoreResult<()> {
     let conn = match tx {
         Tx::Postgres(pg) => {
@@ -393,18 +421,18 @@ pub async fn write_posting(tx: &mut Tx, tenant_id: Uuid, posting: &Posting) -> S
         }
         Tx::Sqlite(sqlite) => &mut **sqlite,
     };
-    sqlx::query(
-        "INSERT INTO ledger_operations (id, tenant_id, kind, created_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(posting.operation_id)
-    .bind(tenant_id)
-    .bind(&posting.kind)
-    .bind(posting.created_at)
-    .execute(&mut *conn)
-    .await?;
+    // The three statements go to SQLite's thread together: one hand-off instead of three
+    // while the transaction holds the one writer.
+    let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "INSERT INTO ledger_operations (id, tenant_id, kind, created_at) VALUES (",
+    );
+    query.push_bind(posting.operation_id).push(", ");
+    query.push_bind(tenant_id).push(", ");
+    query.push_bind(posting.kind.clone()).push(", ");
+    query.push_bind(posting.created_at).push(")");
     if !posting.transfers.is_empty() {
-        let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO ledger_transfers (id, tenant_id, operation_id, debit_account_id, \
+        query.push(
+            "; INSERT INTO ledger_transfers (id, tenant_id, operation_id, debit_account_id, \
              credit_account_id, amount, kind, created_at) ",
         );
         query.push_values(&posting.transfers, |mut row, (id, transfer)| {
@@ -417,11 +445,9 @@ pub async fn write_posting(tx: &mut Tx, tenant_id: Uuid, posting: &Posting) -> S
                 .push_bind(transfer.kind.as_str())
                 .push_bind(posting.created_at);
         });
-        query.build().execute(&mut *conn).await?;
     }
     if !posting.balances.is_empty() {
-        let mut query =
-            sqlx::QueryBuilder::<sqlx::Sqlite>::new("UPDATE ledger_accounts SET balance = CASE id");
+        query.push("; UPDATE ledger_accounts SET balance = CASE id");
         for (id, balance) in &posting.balances {
             query.push(" WHEN ").push_bind(*id);
             query.push(" THEN ").push_bind(*balance);
@@ -429,8 +455,8 @@ pub async fn write_posting(tx: &mut Tx, tenant_id: Uuid, posting: &Posting) -> S
         query.push(" END WHERE tenant_id = ").push_bind(tenant_id);
         let ids: Vec<Uuid> = posting.balances.iter().map(|(id, _)| *id).collect();
         push_in!(query, "id", ids);
-        query.build().execute(&mut *conn).await?;
     }
+    query.build().execute(conn).await?;
     Ok(())
 }
 
