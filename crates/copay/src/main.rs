@@ -5,6 +5,12 @@ use tracing_subscriber::EnvFilter;
 
 use copay::cli::{self, Cli, Command, LogFormat};
 
+// glibc's allocator spent about a tenth of the server's CPU under load (merging freed
+// blocks whenever a request allocated a kilobyte or more); mimalloc keeps per-thread
+// free lists and does not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_env("COPAY_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
