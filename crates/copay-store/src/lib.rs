@@ -62,6 +62,7 @@ pub mod table;
 pub mod tenants;
 pub mod tips;
 pub mod webhooks;
+mod write_group;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -111,6 +112,9 @@ pub enum StoreError {
     UnsupportedUrl,
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The shared SQLite transaction a use case's writes went into failed to commit.
+    #[error("database error: {0}")]
+    GroupCommit(std::sync::Arc<sqlx::Error>),
 }
 
 impl StoreError {
@@ -151,8 +155,8 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
-    /// SQLite only: the one connection write transactions use (see [`Store::begin`]).
-    writer: Option<SqlitePool>,
+    /// SQLite only: the one connection write transactions share (see [`Store::begin`]).
+    writer: Option<write_group::WriteGroups>,
     /// SQLite only: the background WAL checkpoints (see [`checkpoint`]); they stop when
     /// the store is closed or its last clone dropped.
     checkpoints: Option<checkpoint::Checkpoints>,
@@ -160,14 +164,44 @@ pub struct Store {
 
 /// A write transaction on either backend. Dropping it without [`Tx::commit`] rolls back.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
 }
 
+/// An SQLite write transaction: a use case's part of the writer's shared transaction
+/// ([`write_group`]), or a transaction of its own on an in-memory database.
+pub enum SqliteTx {
+    Shared(write_group::Member),
+    Own(Transaction<'static, Sqlite>),
+}
+
+impl std::ops::Deref for SqliteTx {
+    type Target = sqlx::SqliteConnection;
+
+    fn deref(&self) -> &sqlx::SqliteConnection {
+        match self {
+            SqliteTx::Shared(member) => member,
+            SqliteTx::Own(tx) => tx,
+        }
+    }
+}
+
+impl std::ops::DerefMut for SqliteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::SqliteConnection {
+        match self {
+            SqliteTx::Shared(member) => member,
+            SqliteTx::Own(tx) => tx,
+        }
+    }
+}
+
 impl Tx {
+    /// Keeps the transaction's writes; returns once they are committed (on SQLite, with
+    /// the shared transaction they went into).
     pub async fn commit(self) -> StoreResult<()> {
         match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Sqlite(SqliteTx::Shared(member)) => member.commit().await?,
+            Tx::Sqlite(SqliteTx::Own(tx)) => tx.commit().await?,
             Tx::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
@@ -246,7 +280,10 @@ impl Store {
                     .acquire_timeout(options.acquire_timeout.max(Duration::from_secs(30)))
                     .connect_with(connect.clone())
                     .await?;
-                (Some(writer), Some(checkpoint::Checkpoints::start(connect)))
+                (
+                    Some(write_group::WriteGroups::new(writer)),
+                    Some(checkpoint::Checkpoints::start(connect)),
+                )
             };
             return Ok(Store {
                 db: Db::Sqlite(pool),
@@ -282,14 +319,15 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, which takes the
-    /// write lock up front so two writers serialize instead of deadlocking on upgrade.
+    /// Starts a write transaction. On SQLite it is a savepoint in the writer's shared
+    /// transaction ([`write_group`]), begun with `BEGIN IMMEDIATE`, which takes the write
+    /// lock up front so two writers serialize instead of deadlocking on upgrade.
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match &self.db {
-            Db::Sqlite(pool) => {
-                let writer = self.writer.as_ref().unwrap_or(pool);
-                Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)
-            }
+            Db::Sqlite(pool) => match &self.writer {
+                Some(writer) => Tx::Sqlite(SqliteTx::Shared(writer.begin().await?)),
+                None => Tx::Sqlite(SqliteTx::Own(pool.begin_with("BEGIN IMMEDIATE").await?)),
+            },
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
