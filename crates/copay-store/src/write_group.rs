@@ -104,14 +104,14 @@ impl WriteGroups {
         // client gone) must not leave the writer half-handed-over. Should it be
         // cancelled, the member the task returns is dropped, which undoes its savepoint.
         let groups = self.clone();
-        match tokio::spawn(async move { groups.begin_turn().await }).await {
+        let queued = Queued::new(&self.queued);
+        match tokio::spawn(async move { groups.begin_turn(queued).await }).await {
             Ok(result) => result,
             Err(error) => Err(StoreError::Corrupt(format!("write turn failed: {error}"))),
         }
     }
 
-    async fn begin_turn(self) -> StoreResult<Member> {
-        let queued = Queued::new(&self.queued);
+    async fn begin_turn(self, queued: Queued) -> StoreResult<Member> {
         let mut guard = self.state.clone().lock_owned().await;
         drop(queued);
         if guard.closed {
@@ -149,12 +149,8 @@ impl WriteGroups {
     pub(crate) async fn close(&self) {
         let mut guard = self.state.lock().await;
         guard.closed = true;
-        if let Some(mut conn) = guard.conn.take() {
-            if guard.opened.is_some() {
-                commit_group(&mut guard, &mut conn).await;
-            }
-            drop(conn);
-        }
+        guard.commit_open().await;
+        guard.conn = None;
         drop(guard);
         self.pool.close().await;
     }
@@ -170,39 +166,46 @@ impl Held {
     /// Puts the connection back for the next use case, committing the shared transaction
     /// first when nobody is waiting for it, or it is full or old enough.
     async fn hand_on(self, groups: &WriteGroups) {
-        let Held {
-            mut guard,
-            mut conn,
-        } = self;
+        let Held { mut guard, conn } = self;
+        guard.conn = Some(conn);
         let due = groups.queued.load(Ordering::SeqCst) == 0
             || guard.waiting_commit.len() >= MAX_MEMBERS
             || guard.opened.is_some_and(|at| at.elapsed() >= MAX_AGE);
-        if due && guard.opened.is_some() {
-            commit_group(&mut guard, &mut conn).await;
+        if due {
+            guard.commit_open().await;
         }
-        guard.conn = Some(conn);
     }
 }
 
-/// Commits the shared transaction and tells every use case in it how that went.
-async fn commit_group(state: &mut GroupState, conn: &mut SqliteConnection) {
-    let result = sqlx::query("COMMIT")
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
-        .map_err(Arc::new);
-    if result.is_err() {
-        // Whatever SQLite kept of it is undone: the use cases are told it failed.
-        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+impl GroupState {
+    /// Commits the shared transaction, if one is open, and tells every use case in it how
+    /// that went.
+    async fn commit_open(&mut self) {
+        if self.opened.is_none() {
+            return;
+        }
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        let result = sqlx::query("COMMIT")
+            .execute(&mut *conn)
+            .await
+            .map(|_| ())
+            .map_err(Arc::new);
+        if result.is_err() {
+            // Whatever SQLite kept of it is undone: the use cases are told it failed.
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        }
+        self.conn = Some(conn);
+        self.settle(result);
     }
-    settle(state, result);
-}
 
-fn settle(state: &mut GroupState, result: CommitResult) {
-    state.opened = None;
-    state.generation += 1;
-    for waiting in state.waiting_commit.drain(..) {
-        let _ = waiting.send(result.clone());
+    fn settle(&mut self, result: CommitResult) {
+        self.opened = None;
+        self.generation += 1;
+        for waiting in self.waiting_commit.drain(..) {
+            let _ = waiting.send(result.clone());
+        }
     }
 }
 
@@ -264,12 +267,8 @@ async fn await_commit(
         Err(_) => {
             let flush = tokio::spawn(async move {
                 let mut guard = groups.state.lock().await;
-                if guard.generation == generation
-                    && guard.opened.is_some()
-                    && let Some(mut conn) = guard.conn.take()
-                {
-                    commit_group(&mut guard, &mut conn).await;
-                    guard.conn = Some(conn);
+                if guard.generation == generation {
+                    guard.commit_open().await;
                 }
             });
             let _ = flush.await;
@@ -298,7 +297,7 @@ async fn abandon(held: Held) {
         .await;
     if let Err(error) = undone {
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-        settle(&mut guard, Err(Arc::new(error)));
+        guard.settle(Err(Arc::new(error)));
     }
     guard.conn = Some(conn);
 }
@@ -315,12 +314,8 @@ impl Drop for Member {
             runtime.spawn(async move {
                 abandon(held).await;
                 let mut guard = groups.state.lock().await;
-                if groups.queued.load(Ordering::SeqCst) == 0
-                    && guard.opened.is_some()
-                    && let Some(mut conn) = guard.conn.take()
-                {
-                    commit_group(&mut guard, &mut conn).await;
-                    guard.conn = Some(conn);
+                if groups.queued.load(Ordering::SeqCst) == 0 {
+                    guard.commit_open().await;
                 }
             });
         }
