@@ -124,15 +124,45 @@ async fn ensure_and_read_accounts(
     let mut kinds: Vec<&str> = wanted.iter().map(|(kind, _, _)| kind.as_str()).collect();
     kinds.sort();
     kinds.dedup();
-    let mut found: Vec<(Uuid, String, Uuid, String, i64)> = on_tx!(tx, conn => {
-        let mut query = sqlx::QueryBuilder::new(
-            "SELECT id, kind, owner_id, qualifier, balance FROM ledger_accounts WHERE tenant_id = ",
-        );
-        query.push_bind(tenant_id);
-        push_in!(query, "kind", kinds);
-        push_in!(query, "owner_id", owners);
-        query.build_query_as().fetch_all(conn).await
-    })?;
+    let mut found: Vec<(Uuid, String, Uuid, String, i64)> = match tx {
+        // SQLite: the missing accounts are opened by the same round trip that reads them
+        // all (an insert that skips those already open, then the read), since every
+        // statement is a hand-off to SQLite's thread while the writer is held.
+        Tx::Sqlite(conn) => {
+            let at = crate::now();
+            let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO ledger_accounts \
+                 (id, tenant_id, kind, owner_id, qualifier, balance, created_at) ",
+            );
+            query.push_values(wanted, |mut row, (kind, owner, qualifier)| {
+                row.push_bind(Uuid::now_v7())
+                    .push_bind(tenant_id)
+                    .push_bind(kind.as_str())
+                    .push_bind(*owner)
+                    .push_bind(qualifier.to_string())
+                    .push("0")
+                    .push_bind(at);
+            });
+            query.push(
+                " ON CONFLICT (tenant_id, kind, owner_id, qualifier) DO NOTHING; \
+                 SELECT id, kind, owner_id, qualifier, balance FROM ledger_accounts \
+                 WHERE tenant_id = ",
+            );
+            query.push_bind(tenant_id);
+            push_in!(query, "kind", kinds);
+            push_in!(query, "owner_id", owners);
+            query.build_query_as().fetch_all(&mut **conn).await?
+        }
+        Tx::Postgres(conn) => {
+            let mut query = sqlx::QueryBuilder::new(
+                "SELECT id, kind, owner_id, qualifier, balance FROM ledger_accounts WHERE tenant_id = ",
+            );
+            query.push_bind(tenant_id);
+            push_in!(query, "kind", kinds);
+            push_in!(query, "owner_id", owners);
+            query.build_query_as().fetch_all(&mut **conn).await?
+        }
+    };
     let mut ids = Vec::with_capacity(wanted.len());
     let mut accounts = HashMap::with_capacity(wanted.len());
     for (kind, owner, qualifier) in wanted {
