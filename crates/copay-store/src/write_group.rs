@@ -35,8 +35,11 @@ type CommitResult = Result<(), Arc<sqlx::Error>>;
 
 /// The writer connection and the transaction open on it.
 struct GroupState {
+    /// The writer's pool (one connection).
+    pool: SqlitePool,
     /// Taken from the pool at the first write and kept; `None` again after
-    /// [`WriteGroups::close`].
+    /// [`WriteGroups::close`], or should a use case's turn have ended without handing it
+    /// back (dropped where no runtime could undo it).
     conn: Option<PoolConnection<Sqlite>>,
     /// When the shared transaction began, while one is open.
     opened: Option<Instant>,
@@ -85,8 +88,9 @@ impl Drop for Queued {
 impl WriteGroups {
     pub(crate) fn new(pool: SqlitePool) -> WriteGroups {
         WriteGroups {
-            pool,
+            pool: pool.clone(),
             state: Arc::new(Mutex::new(GroupState {
+                pool,
                 conn: None,
                 opened: None,
                 waiting_commit: Vec::new(),
@@ -184,8 +188,18 @@ impl GroupState {
         if self.opened.is_none() {
             return;
         }
-        let Some(mut conn) = self.conn.take() else {
-            return;
+        // Without the connection the transaction was on, the one the pool gives back may
+        // have lost it: its COMMIT then fails, and so do the use cases in it, rather than
+        // waiting for ever.
+        let mut conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => match self.pool.acquire().await {
+                Ok(conn) => conn,
+                Err(error) => {
+                    self.settle(Err(Arc::new(error)));
+                    return;
+                }
+            },
         };
         let result = sqlx::query("COMMIT")
             .execute(&mut *conn)
@@ -444,6 +458,32 @@ mod tests {
             writer.await.expect("writer");
         }
         assert_eq!(committed(&store).await, (1..=20).collect::<Vec<i64>>());
+    }
+
+    /// A use case whose request is cancelled while one of its statements runs leaves
+    /// nothing behind, and the next use case gets the writer and commits.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_use_case_cancelled_mid_statement_leaves_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = store(&dir).await;
+        let cancelled = tokio::time::timeout(Duration::from_millis(50), async {
+            let mut tx = store.begin().await.expect("begin");
+            insert(&mut tx, "INSERT INTO kept (id) VALUES (1)").await;
+            // Counts to ten million (well over 50 ms) and inserts nothing.
+            insert(
+                &mut tx,
+                "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n \
+                 WHERE x < 10000000) INSERT INTO kept (id) SELECT x FROM n WHERE x < 0",
+            )
+            .await;
+            tx.commit().await.expect("commit");
+        })
+        .await;
+        assert!(cancelled.is_err(), "the use case was cancelled");
+        let mut next = store.begin().await.expect("begin");
+        insert(&mut next, "INSERT INTO kept (id) VALUES (2)").await;
+        next.commit().await.expect("commit");
+        assert_eq!(committed(&store).await, vec![2]);
     }
 
     /// A use case whose request is cancelled while it waits for the writer does not
