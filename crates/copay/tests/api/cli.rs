@@ -4,7 +4,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::harness::{Backend, fresh_database};
+use crate::harness::{Backend, drop_database, fresh_database};
 
 fn copay(args: &[&str], database_url: &str) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_copay"))
@@ -89,6 +89,9 @@ async fn tenant_create_prints_one_json_object_and_verify_checks(backend: Backend
     let out = copay(&["verify"], &url);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok:"));
+    if backend == Backend::Postgres {
+        drop_database(&url).await;
+    }
 }
 
 #[tokio::test]

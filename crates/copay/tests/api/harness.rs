@@ -244,7 +244,8 @@ impl TestApp {
     }
 }
 
-async fn drop_database(database_url: &str) {
+/// Drops a PostgreSQL database [`fresh_database`] made.
+pub async fn drop_database(database_url: &str) {
     let Some((_, name)) = database_url.rsplit_once('/') else {
         return;
     };
