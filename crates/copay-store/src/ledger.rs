@@ -109,7 +109,7 @@ pub async fn ensure_accounts(
 /// [`ensure_accounts`], also answering each account as read (an account opened here
 /// reads with a zero balance). Without a lock on PostgreSQL; on SQLite, where
 /// `BEGIN IMMEDIATE` already holds the write lock, it is what [`ensure_and_lock_accounts`]
-/// answers, in one read instead of two.
+/// answers, in one round trip that also opens the missing accounts.
 async fn ensure_and_read_accounts(
     tx: &mut Tx,
     tenant_id: Uuid,

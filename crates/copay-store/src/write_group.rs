@@ -56,7 +56,6 @@ struct GroupState {
 /// served) and commits their shared transactions.
 #[derive(Clone)]
 pub(crate) struct WriteGroups {
-    pool: SqlitePool,
     state: Arc<Mutex<GroupState>>,
     /// Use cases waiting for the writer: while there are some, the transaction stays open
     /// for them.
@@ -88,7 +87,6 @@ impl Drop for Queued {
 impl WriteGroups {
     pub(crate) fn new(pool: SqlitePool) -> WriteGroups {
         WriteGroups {
-            pool: pool.clone(),
             state: Arc::new(Mutex::new(GroupState {
                 pool,
                 conn: None,
@@ -121,10 +119,7 @@ impl WriteGroups {
         if guard.closed {
             return Err(StoreError::Database(sqlx::Error::PoolClosed));
         }
-        let mut conn = match guard.conn.take() {
-            Some(conn) => conn,
-            None => self.pool.acquire().await?,
-        };
+        let mut conn = guard.connection().await?;
         let opening = guard.opened.is_none();
         let statement = if opening {
             "BEGIN IMMEDIATE; SAVEPOINT use_case"
@@ -155,8 +150,9 @@ impl WriteGroups {
         guard.closed = true;
         guard.commit_open().await;
         guard.conn = None;
+        let pool = guard.pool.clone();
         drop(guard);
-        self.pool.close().await;
+        pool.close().await;
     }
 }
 
@@ -182,6 +178,14 @@ impl Held {
 }
 
 impl GroupState {
+    /// The writer connection, from the pool when it is not held here.
+    async fn connection(&mut self) -> Result<PoolConnection<Sqlite>, sqlx::Error> {
+        match self.conn.take() {
+            Some(conn) => Ok(conn),
+            None => self.pool.acquire().await,
+        }
+    }
+
     /// Commits the shared transaction, if one is open, and tells every use case in it how
     /// that went.
     async fn commit_open(&mut self) {
@@ -191,15 +195,12 @@ impl GroupState {
         // Without the connection the transaction was on, the one the pool gives back may
         // have lost it: its COMMIT then fails, and so do the use cases in it, rather than
         // waiting for ever.
-        let mut conn = match self.conn.take() {
-            Some(conn) => conn,
-            None => match self.pool.acquire().await {
-                Ok(conn) => conn,
-                Err(error) => {
-                    self.settle(Err(Arc::new(error)));
-                    return;
-                }
-            },
+        let mut conn = match self.connection().await {
+            Ok(conn) => conn,
+            Err(error) => {
+                self.settle(Err(Arc::new(error)));
+                return;
+            }
         };
         let result = sqlx::query("COMMIT")
             .execute(&mut *conn)
